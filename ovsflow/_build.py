@@ -1,0 +1,301 @@
+"""From parsed pieces to records: the Lark transformer and its helpers.
+
+Both readers of a line (the full Lark parse in :mod:`ovsflow._grammar` and
+the fast path in :mod:`ovsflow.parse`) build records only through the
+functions here, so that they cannot disagree on what a piece means.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+from uuid import UUID
+
+from lark import Token, Transformer, v_args
+
+from ovsflow.actions import Action, BadLength, make_action
+from ovsflow.records import (
+    Arg,
+    Field,
+    Flow,
+    GeneveOption,
+    GeneveOptions,
+    Key,
+    Match,
+    Node,
+    Stats,
+    Unformattable,
+)
+from ovsflow.values import FLAG_KINDS, FlagsMatch, Masked, decode_flags, typed
+
+#: Largest value a 64-bit counter can hold.
+U64_MAX = (1 << 64) - 1
+
+
+class SemanticError(ValueError):
+    """A piece that parses but cannot mean anything (bad flag, bad address).
+
+    ``column`` is 1-based when known.
+    """
+
+    def __init__(self, message: str, column: int | None = None) -> None:
+        super().__init__(message)
+        self.column = column
+
+
+# ---- Leaves --------------------------------------------------------------
+
+
+def masked(value: str, mask: str | None, text: str) -> Masked:
+    """A ``value[/mask]`` token pair, typed."""
+    return Masked(typed(value), None if mask is None else typed(mask), text)
+
+
+def node(name: str, args: tuple[Arg, ...]) -> Node:
+    """A nested ``name(args)``; flag fields are decoded to FlagsMatch."""
+    if name in FLAG_KINDS and len(args) == 1 and isinstance(args[0], Masked):
+        return Node(name, (decode_flags(name, args[0]),))
+    if name in FLAG_KINDS and not args:
+        return Node(name, (FlagsMatch(name, 0, 0, ""),))
+    return Node(name, args)
+
+
+def key(name: str, args: tuple[Arg, ...]) -> Key:
+    """A top-level match key."""
+    n = node(name, args)
+    return Key(n.name, n.args)
+
+
+def geneve_option(args: tuple[Arg, ...]) -> GeneveOption:
+    """One ``{class=..,type=..,len=..,data}`` Geneve TLV."""
+    parts = dict.fromkeys(("class", "type", "len"))
+    data: Masked | None = None
+    for arg in args:
+        if isinstance(arg, Field) and arg.name in parts and parts[arg.name] is None:
+            parts[arg.name] = arg.value
+        elif isinstance(arg, Masked) and data is None:
+            data = arg
+        else:
+            raise SemanticError(
+                f"unexpected {str(arg)!r} in a Geneve option "
+                "(expected class=, type=, len= and the option data)"
+            )
+    cls, typ, length = parts["class"], parts["type"], parts["len"]
+    if not (
+        isinstance(cls, Masked) and isinstance(typ, Masked) and isinstance(length, Masked)
+    ):
+        raise SemanticError("a Geneve option needs class=, type= and len=")
+    return GeneveOption(cls, typ, length, data)
+
+
+# ---- The top level -------------------------------------------------------
+
+# Top-level items, as both readers produce them: a Key or Unformattable for a
+# match key, or (name, value text) for ufid, statistics and attributes; each
+# with the separator printed after it.
+Item = tuple["Key | Unformattable | tuple[str, str]", str]
+
+
+def assemble(
+    items: list[Item],
+    actions: tuple[Action, ...],
+    dp_extra_info: tuple[str, str] | None,
+    line: int = 0,
+    section: str | None = None,
+) -> Flow:
+    """A Flow from its top-level items, actions and dp-extra-info trailer.
+
+    ``dp_extra_info`` is (separator before it, its text).
+    """
+    keys: list[Key | Unformattable] = []
+    layout: list[tuple[str, str | None, str]] = []
+    ufid: UUID | None = None
+    packets = nbytes = 0
+    used: float | None = None
+    flags: str | None = None
+    offloaded = dp = None
+    extra: list[tuple[str, int | str]] = []
+    attrs: list[tuple[str, str]] = []
+    for item, sep in items:
+        if not isinstance(item, tuple):
+            keys.append(item)
+            layout.append(("key", None, sep))
+            continue
+        name, text = item
+        layout.append((name, text, sep))
+        if name == "ufid":
+            ufid = _ufid(text)
+        elif name == "packets":
+            packets = _counter(name, text)
+        elif name == "bytes":
+            nbytes = _counter(name, text)
+        elif name == "used":
+            used = _used(text)
+        elif name == "flags":
+            flags = text
+        elif name == "offloaded":
+            offloaded = text
+        elif name == "dp":
+            dp = text
+        elif text.isdigit():
+            extra.append((name, _counter(name, text)))
+        else:
+            attrs.append((name, text))
+    extra_info = None
+    if dp_extra_info is not None:
+        layout.append(("dp-extra-info", dp_extra_info[1], dp_extra_info[0]))
+        extra_info = dp_extra_info[1]
+    return Flow(
+        match=Match(tuple(keys)),
+        actions=actions,
+        stats=Stats(packets, nbytes, used, flags, tuple(extra)),
+        ufid=ufid,
+        offloaded=offloaded,
+        dp=dp,
+        dp_extra_info=extra_info,
+        attrs=tuple(attrs),
+        line=line,
+        section=section,
+        layout=tuple(layout),
+    )
+
+
+def _ufid(text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        raise SemanticError(f"ufid {text!r} is not a UUID") from None
+
+
+def _counter(name: str, text: str) -> int:
+    if not text.isdigit():
+        raise SemanticError(f"{name}: expected a whole number, got {text!r}")
+    value = int(text)
+    if value > U64_MAX:
+        raise SemanticError(f"{name}: {text} does not fit in 64 bits")
+    return value
+
+
+def _used(text: str) -> float | None:
+    if text == "never":
+        return None
+    if text.endswith("s"):
+        try:
+            value = float(text[:-1])
+        except ValueError:
+            pass
+        else:
+            if math.isfinite(value) and value >= 0:
+                return value
+    raise SemanticError(f"used: expected seconds such as 3.990s or never, got {text!r}")
+
+
+# ---- The Lark transformer ------------------------------------------------
+
+
+def _col(token: object) -> int | None:
+    return getattr(token, "column", None)
+
+
+@v_args(inline=True)
+class ToRecords(Transformer[Token, Any]):
+    """Turns the tree of grammars/dump_flows.lark into records.
+
+    A line gives a Flow, or a ("header"|"meta"|"comment", ...) tuple.
+    """
+
+    def start(self, line: Any) -> Any:
+        return line
+
+    # -- flow
+
+    def flow(self, *children: Any) -> Flow:
+        items: list[Item] = []
+        it = iter(children)
+        for child in it:
+            if isinstance(child, Token) and child.type == "ACTIONS":
+                break
+            sep = next(it)
+            items.append((child, str(sep)))
+        actions = next(it)
+        trailer = next(it, None)
+        return assemble(items, actions, trailer)
+
+    def key(self, name: Token, args: tuple[Arg, ...] | None) -> Key:
+        return key(str(name), args or ())
+
+    def attribute(self, name: Token, value: Token) -> tuple[str, str]:
+        return (str(name), str(value))
+
+    def trailer(self, sep: Token, value: Token) -> tuple[str, str]:
+        return (str(sep)[: -len("dp-extra-info:")], str(value))
+
+    def UNFORMATTABLE_KEY(self, token: Token) -> Unformattable:  # noqa: N802
+        return Unformattable(str(token))
+
+    def EMPTY(self, token: Token) -> Unformattable:  # noqa: N802
+        return Unformattable(str(token))
+
+    # -- actions
+
+    def actions(self, *actions: Any) -> tuple[Action, ...]:
+        return tuple(self._action(a) for a in actions)
+
+    def _action(self, arg: Any) -> Action:
+        if isinstance(arg, Unformattable):
+            return Action(arg.text, None)
+        if isinstance(arg, Token):
+            return make_action(Masked(typed(str(arg)), None, str(arg)))
+        return make_action(arg)
+
+    def bad_length_action(self, prefix: Token, call: Node) -> Action:
+        return BadLength(call.name, call.args, str(prefix))
+
+    def LEFTOVER(self, token: Token) -> Unformattable:  # noqa: N802
+        return Unformattable(str(token))
+
+    # -- nested key-value syntax
+
+    def args(self, *args: Any) -> tuple[Arg, ...]:
+        return tuple(
+            masked(str(a), None, str(a)) if isinstance(a, Token) else a for a in args
+        )
+
+    def field(self, name: Token, value: Masked) -> Field:
+        return Field(str(name), value)
+
+    def call(self, name: Token, args: tuple[Arg, ...] | None) -> Node:
+        try:
+            return node(str(name), args or ())
+        except ValueError as exc:
+            raise SemanticError(str(exc), _col(name)) from None
+
+    def group(self, args: tuple[Arg, ...] | None) -> Node:
+        return Node("", args or ())
+
+    def masked(self, value: Token, mask: Token | None = None) -> Masked:
+        text = str(value) if mask is None else f"{value}/{mask}"
+        try:
+            return masked(str(value), None if mask is None else str(mask), text)
+        except ValueError as exc:
+            raise SemanticError(str(exc), _col(value)) from None
+
+    def tlv_list(self, *tlvs: GeneveOption) -> GeneveOptions:
+        return GeneveOptions(tuple(tlvs))
+
+    def tlv(self, args: tuple[Arg, ...]) -> GeneveOption:
+        return geneve_option(args)
+
+    # -- other lines
+
+    def pmd_header(self, _prefix: Token, core: Token) -> tuple[str, str]:
+        return ("header", f"pmd on cpu core: {core}")
+
+    def main_header(self, _text: Token) -> tuple[str, str]:
+        return ("header", "main thread")
+
+    def meta(self, _prefix: Token, text: Token) -> tuple[str, str]:
+        return ("meta", str(text))
+
+    def comment(self, text: Token) -> tuple[str, str]:
+        return ("comment", str(text))

@@ -1,0 +1,291 @@
+"""Typed leaf values of a flow: numbers, addresses, masks and flag matches.
+
+Every value in a dump is typed from its text alone, the way a reader of the
+dump sees it: ``6`` and ``0x0800`` are integers, ``10.0.1.6`` an IPv4 address,
+``0a:c9:1c:70:01:09`` an Ethernet address, ``fe80::1`` an IPv6 address, and
+everything else (port names, ``no``, ``+trk-new``) a string.  Flag fields
+(``ct_state``, ``tcp_flags``, tunnel ``flags``) are decoded further into a
+:class:`FlagsMatch` by the key that holds them.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv6Address
+from typing import Union
+
+from ovsflow.errors import ParseError
+
+
+class EthAddr(str):
+    """An Ethernet address as OVS prints it: six lowercase hex pairs."""
+
+    __slots__ = ()
+
+
+Value = Union[int, str, IPv4Address, IPv6Address, EthAddr]
+
+_DEC = re.compile(r"[0-9]+\Z")
+_HEX = re.compile(r"0[xX][0-9a-fA-F]+\Z")
+_IPV4 = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}\Z")
+_MAC = re.compile(r"[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}\Z")
+_IPV6_CHARS = re.compile(r"[0-9a-fA-F:.]+\Z")
+
+# Token text -> typed value.  Dumps repeat the same few thousand tokens
+# (ports, zero masks, addresses of a node's pods) millions of times, so typing
+# each distinct token once pays for itself many times over.
+_TYPED: dict[str, Value] = {}
+_TYPED_LIMIT = 1 << 18
+
+
+class ValueRangeError(ValueError):
+    """A token looks like an address but is out of range (``300.1.1.1``)."""
+
+
+def typed(text: str) -> Value:
+    """The typed value of one token of a dump.
+
+    >>> typed("0x0800"), typed("10.0.1.6"), typed("genev_sys_6081")
+    (2048, IPv4Address('10.0.1.6'), 'genev_sys_6081')
+    """
+    try:
+        return _TYPED[text]
+    except KeyError:
+        pass
+    value = _type_token(text)
+    if len(_TYPED) >= _TYPED_LIMIT:
+        _TYPED.clear()
+    _TYPED[text] = value
+    return value
+
+
+def _type_token(text: str) -> Value:
+    if _DEC.match(text):
+        return int(text)
+    if _HEX.match(text):
+        return int(text, 16)
+    if _IPV4.match(text):
+        try:
+            return IPv4Address(text)
+        except ValueError:
+            raise ValueRangeError(f"invalid IPv4 address {text!r}") from None
+    if _MAC.match(text):
+        return EthAddr(text)
+    if ":" in text and _IPV6_CHARS.match(text):
+        try:
+            return IPv6Address(text)
+        except ValueError:
+            pass  # not every word with a colon is an address
+    return text
+
+
+def format_value(value: Value) -> str:
+    """Text for a value built in Python (not parsed): OVS's usual form."""
+    if isinstance(value, bool):
+        raise TypeError("booleans are not flow values")
+    if isinstance(value, int):
+        return str(value) if value < 10 else hex(value)
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Masked:
+    """A value with an optional mask: ``value/mask`` in a dump.
+
+    ``mask`` is ``None`` when OVS printed no mask (an exact match).  ``text``
+    is the token as the dump spelled it, kept only so that a record prints
+    back exactly; it takes no part in equality.
+    """
+
+    value: Value
+    mask: Value | None = None
+    text: str | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def is_exact(self) -> bool:
+        """True when every bit of the value is matched."""
+        if self.mask is None:
+            return True
+        if isinstance(self.mask, IPv4Address):
+            return int(self.mask) == 0xFFFFFFFF
+        if isinstance(self.mask, IPv6Address):
+            return int(self.mask) == (1 << 128) - 1
+        if isinstance(self.mask, EthAddr):
+            return self.mask.lower() == "ff:ff:ff:ff:ff:ff"
+        return False
+
+    @property
+    def is_wildcard(self) -> bool:
+        """True for ``0/0`` and the like: the field matches anything."""
+        mask = self.mask
+        if mask is None:
+            return False
+        if isinstance(mask, EthAddr):
+            return mask == "00:00:00:00:00:00"
+        if isinstance(mask, str):
+            return False
+        return int(mask) == 0
+
+    @property
+    def prefix_len(self) -> int | None:
+        """For an address with a CIDR mask, its prefix length, else None."""
+        if not isinstance(self.value, (IPv4Address, IPv6Address)):
+            return None
+        bits = self.value.max_prefixlen
+        if self.mask is None:
+            return bits
+        if not isinstance(self.mask, (IPv4Address, IPv6Address)):
+            return None
+        try:
+            net = ipaddress.ip_network(f"{self.value}/{self.mask}", strict=False)
+        except ValueError:
+            return None  # not a contiguous mask
+        return net.prefixlen
+
+    def __str__(self) -> str:
+        if self.text is not None:
+            return self.text
+        if self.mask is None:
+            return format_value(self.value)
+        return f"{format_value(self.value)}/{format_value(self.mask)}"
+
+
+class CtState(enum.IntFlag):
+    """Connection tracking state bits (``OVS_CS_F_*``)."""
+
+    new = 0x01
+    est = 0x02
+    rel = 0x04
+    rpl = 0x08
+    inv = 0x10
+    trk = 0x20
+    snat = 0x40
+    dnat = 0x80
+
+
+class TcpFlags(enum.IntFlag):
+    """TCP header flags as ``tcp_flags(...)`` names them."""
+
+    fin = 0x001
+    syn = 0x002
+    rst = 0x004
+    psh = 0x008
+    ack = 0x010
+    urg = 0x020
+    ece = 0x040
+    cwr = 0x080
+    ns = 0x100
+
+
+class TunnelFlags(enum.IntFlag):
+    """Tunnel flags (``FLOW_TNL_F_*``) as ``tunnel(...,flags(...))`` names them."""
+
+    df = 0x1
+    csum = 0x2
+    key = 0x4
+    oam = 0x8
+
+
+FLAG_KINDS: dict[str, type[enum.IntFlag]] = {
+    "ct_state": CtState,
+    "tcp_flags": TcpFlags,
+    "flags": TunnelFlags,
+}
+
+_FLAG_TOKEN = re.compile(r"([+-]?)([A-Za-z_\[\]0-9]+)")
+
+
+@dataclass(frozen=True, slots=True)
+class FlagsMatch:
+    """A match on flag bits: which must be set and which must be clear.
+
+    OVS prints it as flags (``+trk+est-new``, or ``trk|est`` for an exact
+    match) or as numbers (``0x22/0x3e``); both decode to the same value.
+    Bits outside the named flags are ignored in ``clear``.
+    """
+
+    kind: str
+    set: int
+    clear: int
+    text: str | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def set_flags(self) -> enum.IntFlag:
+        """The flags that must be set, as named flags."""
+        return FLAG_KINDS[self.kind](self.set)
+
+    @property
+    def clear_flags(self) -> enum.IntFlag:
+        """The flags that must be clear, as named flags."""
+        return FLAG_KINDS[self.kind](self.clear)
+
+    @property
+    def is_wildcard(self) -> bool:
+        """True when no flag is matched at all."""
+        return not self.set and not self.clear
+
+    def __str__(self) -> str:
+        if self.text is not None:
+            return self.text
+        flags = FLAG_KINDS[self.kind]
+        return "".join(
+            ("+" if self.set & f.value else "-") + str(f.name)
+            for f in flags
+            if (self.set | self.clear) & f.value
+        ) or "0/0"
+
+
+def decode_flags(kind: str, masked: Masked) -> FlagsMatch:
+    """Decode the flag field ``kind`` (a key of FLAG_KINDS) from its tokens."""
+    flags = FLAG_KINDS[kind]
+    known = sum(f.value for f in flags)
+    value, mask, text = masked.value, masked.mask, masked.text
+    if isinstance(value, int) and (mask is None or isinstance(mask, int)):
+        m = known if mask is None else mask & known
+        return FlagsMatch(kind, value & m, ~value & m, text)
+    if not isinstance(value, str) or mask is not None:
+        raise ValueError(f"{kind}: expected flags or a number, got {text!r}")
+    if "|" in value or not value or value[0] not in "+-":
+        bits = _flag_bits(flags, value.split("|") if value else [], kind)
+        return FlagsMatch(kind, bits, known & ~bits, text)
+    set_bits = clear_bits = 0
+    for sign, name in _FLAG_TOKEN.findall(value):
+        bit = _flag_bits(flags, [name], kind)
+        if sign == "-":
+            clear_bits |= bit
+        else:
+            set_bits |= bit
+    return FlagsMatch(kind, set_bits, clear_bits, text)
+
+
+def _flag_bits(flags: type[enum.IntFlag], names: list[str], kind: str) -> int:
+    bits = 0
+    for name in names:
+        if name.startswith("[") and name.endswith("]"):
+            bits |= int(name[1:-1], 16)  # OVS prints bits it cannot name as [200]
+            continue
+        try:
+            bits |= flags[name].value
+        except KeyError:
+            expected = ", ".join(str(f.name) for f in flags)
+            raise ValueError(
+                f"unknown {kind} flag {name!r} (expected one of {expected})"
+            ) from None
+    return bits
+
+
+__all__ = [
+    "CtState",
+    "EthAddr",
+    "FlagsMatch",
+    "Masked",
+    "ParseError",
+    "TcpFlags",
+    "TunnelFlags",
+    "Value",
+    "decode_flags",
+    "typed",
+]
