@@ -11,7 +11,6 @@ everything else (port names, ``no``, ``+trk-new``) a string.  Flag fields
 from __future__ import annotations
 
 import enum
-import ipaddress
 import re
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
@@ -139,11 +138,11 @@ class Masked:
             return bits
         if not isinstance(self.mask, (IPv4Address, IPv6Address)):
             return None
-        try:
-            net = ipaddress.ip_network(f"{self.value}/{self.mask}", strict=False)
-        except ValueError:
-            return None  # not a contiguous mask
-        return net.prefixlen
+        mask = int(self.mask)
+        inverted = ~mask & ((1 << bits) - 1)
+        if inverted & (inverted + 1):
+            return None  # not a contiguous mask such as 255.0.255.0
+        return bits - inverted.bit_length()
 
     def __str__(self) -> str:
         if self.text is not None:

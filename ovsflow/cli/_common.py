@@ -1,0 +1,85 @@
+"""Pieces shared by the subcommands: reading inputs, reporting skipped lines."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from typing import IO
+
+from ovsflow import samples
+from ovsflow.dump import DumpReader
+from ovsflow.errors import InputError
+from ovsflow.records import Flow
+
+#: How many skipped lines are listed on stderr before the rest are counted.
+SKIPPED_SHOWN = 20
+
+
+def add_input_arguments(parser: argparse.ArgumentParser) -> None:
+    """FILE..., --sample and --strict, as every reading subcommand takes them."""
+    parser.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="dump files (plain or .gz); '-' or none reads standard input",
+    )
+    parser.add_argument(
+        "--sample",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=f"read a bundled sample dump ({', '.join(samples.names())})",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop with an error (exit status 2) at the first line that is not a flow",
+    )
+
+
+def input_names(args: argparse.Namespace) -> list[str]:
+    """The inputs named on the command line, samples resolved to paths."""
+    names = list(args.files)
+    for sample in args.sample:
+        try:
+            names.append(str(samples.path(sample)))
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+    return names or ["-"]
+
+
+def readers(
+    names: list[str], strict: bool, stdin: IO[str] | None = None
+) -> Iterator[tuple[str, DumpReader]]:
+    """A DumpReader for each input name, '-' being standard input."""
+    for name in names:
+        if name == "-":
+            stream = stdin if stdin is not None else sys.stdin.buffer
+            reader = DumpReader(stream, "raise" if strict else "skip", name="<stdin>")
+        else:
+            from pathlib import Path
+
+            reader = DumpReader(Path(name), "raise" if strict else "skip", name=name)
+        yield reader.name or name, reader
+
+
+def flows_of(
+    names: list[str], strict: bool
+) -> Iterator[tuple[str, DumpReader, Flow]]:
+    """Every flow of every input, with the input's name and reader."""
+    for name, reader in readers(names, strict):
+        for flow in reader:
+            yield name, reader, flow
+
+
+def report_skipped(skipped: list[tuple[str, object]], stream: IO[str]) -> None:
+    """List skipped lines on stderr, capped, with their count."""
+    if not skipped:
+        return
+    for source, item in skipped[:SKIPPED_SHOWN]:
+        print(f"ovsflow: skipped {source}: {item}", file=stream)
+    more = len(skipped) - SKIPPED_SHOWN
+    if more > 0:
+        print(f"ovsflow: ... and {more} more skipped lines", file=stream)
+    print(f"ovsflow: {len(skipped)} lines skipped in all", file=stream)

@@ -1,0 +1,261 @@
+"""How much of a datapath is in hardware: offload classes and their totals.
+
+Each flow falls in one offload class, decided from the attributes OVS prints
+with ``dpctl/dump-flows -m`` (lib/dpctl.c, format_dpif_flow):
+
+==============  ===========================================================
+``hardware``    ``offloaded:yes``: the NIC (or TC in hardware) runs it
+``partial``     ``offloaded:partial``: DPDK partial offload, the NIC only
+                classifies and the actions run in software
+``tc_software`` ``dp:tc`` without ``offloaded``: a TC rule running in
+                software (the NIC refused it, or tc-policy keeps it there)
+``software``    any other ``dp:`` (``ovs``, ``dpdk``, ``dummy``) without
+                ``offloaded``
+``unknown``     no ``-m`` attributes at all: the offload state is not in
+                the dump
+==============  ===========================================================
+
+Packets and bytes of a ``hardware`` flow count as in hardware, except where
+a vendor build reports ``offload_packets``/``offload_bytes``: those are the
+flow's packets and bytes in hardware, and the rest ran in software.
+
+The summary streams: it keeps counters and the top flows, never the flows.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ovsflow.dump import Skipped
+from ovsflow.records import Flow
+
+CLASSES = ("hardware", "partial", "tc_software", "software", "unknown")
+
+
+def offload_class(flow: Flow) -> str:
+    """The offload class of a flow (see the module docstring)."""
+    if flow.offloaded == "yes":
+        return "hardware"
+    if flow.offloaded == "partial":
+        return "partial"
+    if flow.offloaded is not None:
+        return "unknown"  # an offloaded: value no OVS version prints
+    if flow.dp == "tc":
+        return "tc_software"
+    if flow.dp is not None:
+        return "software"
+    return "unknown"
+
+
+def hardware_counts(flow: Flow, cls: str | None = None) -> tuple[int, int]:
+    """(packets, bytes) of a flow that the hardware handled."""
+    stats = flow.stats
+    hw_packets, hw_bytes = stats.offload_packets, stats.offload_bytes
+    if hw_packets is not None or hw_bytes is not None:
+        return hw_packets or 0, hw_bytes or 0
+    if (cls or offload_class(flow)) == "hardware":
+        return stats.packets, stats.bytes
+    return 0, 0
+
+
+@dataclass
+class Counts:
+    """Flows, packets and bytes."""
+
+    flows: int = 0
+    packets: int = 0
+    bytes: int = 0
+
+    def add(self, flows: int, packets: int, nbytes: int) -> None:
+        self.flows += flows
+        self.packets += packets
+        self.bytes += nbytes
+
+    def as_dict(self) -> dict[str, int]:
+        return {"flows": self.flows, "packets": self.packets, "bytes": self.bytes}
+
+
+def ratio(part: int, whole: int) -> float | None:
+    """part/whole, or None when there is nothing to divide."""
+    return part / whole if whole else None
+
+
+@dataclass
+class Totals:
+    """The figures of the summary for one set of flows."""
+
+    total: Counts = field(default_factory=Counts)
+    classes: dict[str, Counts] = field(
+        default_factory=lambda: {c: Counts() for c in CLASSES}
+    )
+    offloaded: Counts = field(default_factory=Counts)
+    by_dp: dict[str, Counts] = field(default_factory=dict)
+
+    def add(self, flow: Flow, cls: str) -> None:
+        packets, nbytes = flow.stats.packets, flow.stats.bytes
+        hw_packets, hw_bytes = hardware_counts(flow, cls)
+        self.total.add(1, packets, nbytes)
+        self.classes[cls].add(1, packets, nbytes)
+        self.offloaded.add(1 if cls == "hardware" else 0, hw_packets, hw_bytes)
+        dp = flow.dp or "unknown"
+        self.by_dp.setdefault(dp, Counts()).add(1, packets, nbytes)
+
+    @property
+    def ratio(self) -> dict[str, float | None]:
+        """Hardware share of flows, packets and bytes, as fractions of 1."""
+        return {
+            "flows": ratio(self.offloaded.flows, self.total.flows),
+            "packets": ratio(self.offloaded.packets, self.total.packets),
+            "bytes": ratio(self.offloaded.bytes, self.total.bytes),
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **self.total.as_dict(),
+            "classes": {c: n.as_dict() for c, n in self.classes.items()},
+            "offloaded": self.offloaded.as_dict(),
+            "ratio": self.ratio,
+            "by_dp": {dp: n.as_dict() for dp, n in sorted(self.by_dp.items())},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TopFlow:
+    """A flow not in hardware, among the busiest."""
+
+    packets: int
+    bytes: int
+    offload_class: str
+    source: str
+    line: int
+    text: str
+
+
+def _ip_proto(flow: Flow) -> Any:
+    return flow.match.ip_proto
+
+
+def _tun_dst(flow: Flow) -> Any:
+    tunnel = flow.match.tunnel
+    dst = tunnel.get("dst") if tunnel else None
+    if dst is None and tunnel is not None:
+        dst = tunnel.get("ipv6_dst")
+    return getattr(dst, "value", None)
+
+
+#: What ``--by`` can group on: a name and how to read it from a flow.
+GROUPINGS: dict[str, Callable[[Flow], Any]] = {
+    "in_port": lambda f: f.match.in_port,
+    "dp": lambda f: f.dp,
+    "eth_type": lambda f: (
+        f"0x{f.match.eth_type:04x}" if f.match.eth_type is not None else None
+    ),
+    "ip_proto": _ip_proto,
+    "tun_dst": _tun_dst,
+    "offload_class": offload_class,
+}
+
+
+@dataclass
+class Summary:
+    """Offload figures of one or more dumps, built flow by flow."""
+
+    by: str | None = None
+    top_n: int = 10
+    totals: Totals = field(default_factory=Totals)
+    groups: dict[str, Totals] = field(default_factory=dict)
+    skipped: list[tuple[str, Skipped]] = field(default_factory=list)
+    meta: list[dict[str, object]] = field(default_factory=list)
+    _top: list[tuple[int, int, TopFlow]] = field(default_factory=list, repr=False)
+    _seq: itertools.count[int] = field(default_factory=itertools.count, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.by is not None and self.by not in GROUPINGS:
+            known = ", ".join(GROUPINGS)
+            raise ValueError(f"cannot group by {self.by!r}; expected one of {known}")
+
+    def add(self, flow: Flow, source: str = "") -> None:
+        """Count one flow."""
+        cls = offload_class(flow)
+        self.totals.add(flow, cls)
+        if self.by is not None:
+            value = GROUPINGS[self.by](flow)
+            name = "(none)" if value is None else str(value)
+            self.groups.setdefault(name, Totals()).add(flow, cls)
+        if cls != "hardware" and self.top_n > 0:
+            self._keep_top(flow, cls, source)
+
+    def add_all(self, flows: Iterable[Flow], source: str = "") -> None:
+        for flow in flows:
+            self.add(flow, source)
+
+    def _keep_top(self, flow: Flow, cls: str, source: str) -> None:
+        packets = flow.stats.packets
+        if len(self._top) >= self.top_n and packets <= self._top[0][0]:
+            return
+        top = TopFlow(packets, flow.stats.bytes, cls, source, flow.line, str(flow))
+        entry = (packets, -next(self._seq), top)
+        if len(self._top) < self.top_n:
+            heapq.heappush(self._top, entry)
+        else:
+            heapq.heapreplace(self._top, entry)
+
+    @property
+    def top(self) -> list[TopFlow]:
+        """The busiest flows not in hardware, most packets first."""
+        return [t for _, _, t in sorted(self._top, reverse=True)]
+
+    @property
+    def without_m(self) -> bool:
+        """True when no flow carries -m attributes, so offload is unknown."""
+        t = self.totals
+        return t.total.flows > 0 and t.classes["unknown"].flows == t.total.flows
+
+    def as_dict(self) -> dict[str, Any]:
+        """The summary as the JSON object ``ovsflow summarize`` prints."""
+        out = self.totals.as_dict()
+        out["top_not_hardware"] = [
+            {
+                "packets": t.packets,
+                "bytes": t.bytes,
+                "class": t.offload_class,
+                "source": t.source,
+                "line": t.line,
+                "flow": t.text,
+            }
+            for t in self.top
+        ]
+        if self.by is not None:
+            out["by"] = {
+                "field": self.by,
+                "groups": {k: v.as_dict() for k, v in sorted(self.groups.items())},
+            }
+        out["skipped_lines"] = [
+            {"source": src, "line": s.line, "reason": s.reason}
+            for src, s in self.skipped
+        ]
+        out["notes"] = self.notes()
+        out["sources"] = self.meta
+        return out
+
+    def notes(self) -> list[str]:
+        """Plain-language warnings about what the figures cannot show."""
+        notes = []
+        if self.without_m:
+            notes.append(
+                "the dump was taken without -m (no offloaded:/dp: attributes), so "
+                "whether its flows are in hardware cannot be known; take it with "
+                "'ovs-appctl dpctl/dump-flows -m'"
+            )
+        elif self.totals.classes["unknown"].flows:
+            notes.append(
+                f"{self.totals.classes['unknown'].flows} flows carry no -m "
+                "attributes; their offload state is unknown"
+            )
+        if self.skipped:
+            notes.append(f"{len(self.skipped)} lines were skipped (see skipped_lines)")
+        return notes
