@@ -82,7 +82,9 @@ def geneve_option(args: tuple[Arg, ...]) -> GeneveOption:
             )
     cls, typ, length = parts["class"], parts["type"], parts["len"]
     if not (
-        isinstance(cls, Masked) and isinstance(typ, Masked) and isinstance(length, Masked)
+        isinstance(cls, Masked)
+        and isinstance(typ, Masked)
+        and isinstance(length, Masked)
     ):
         raise SemanticError("a Geneve option needs class=, type= and len=")
     return GeneveOption(cls, typ, length, data)
@@ -230,10 +232,10 @@ class ToRecords(Transformer[Token, Any]):
     def trailer(self, sep: Token, value: Token) -> tuple[str, str]:
         return (str(sep)[: -len("dp-extra-info:")], str(value))
 
-    def UNFORMATTABLE_KEY(self, token: Token) -> Unformattable:  # noqa: N802
+    def UNFORMATTABLE_KEY(self, token: Token) -> Unformattable:
         return Unformattable(str(token))
 
-    def EMPTY(self, token: Token) -> Unformattable:  # noqa: N802
+    def EMPTY(self, token: Token) -> Unformattable:
         return Unformattable(str(token))
 
     # -- actions
@@ -251,7 +253,7 @@ class ToRecords(Transformer[Token, Any]):
     def bad_length_action(self, prefix: Token, call: Node) -> Action:
         return BadLength(call.name, call.args, str(prefix))
 
-    def LEFTOVER(self, token: Token) -> Unformattable:  # noqa: N802
+    def LEFTOVER(self, token: Token) -> Unformattable:
         return Unformattable(str(token))
 
     # -- nested key-value syntax

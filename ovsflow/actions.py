@@ -87,7 +87,9 @@ class Ct(Action):
 
     @property
     def commit(self) -> bool:
-        return any(isinstance(a, Masked) and a.value == "commit" for a in self.args or ())
+        return any(
+            isinstance(a, Masked) and a.value == "commit" for a in self.args or ()
+        )
 
     @property
     def force_commit(self) -> bool:
@@ -133,7 +135,9 @@ class SetField(Action):
         """True when any field is set under a mask (a masked set action)."""
         key = self.key
         return key is not None and any(
-            isinstance(a, Field) and isinstance(a.value, Masked) and a.value.mask is not None
+            isinstance(a, Field)
+            and isinstance(a.value, Masked)
+            and a.value.mask is not None
             for a in key.args or ()
         )
 

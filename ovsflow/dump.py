@@ -68,7 +68,9 @@ class DumpReader:
 
     def __post_init__(self) -> None:
         if self.on_error not in ("raise", "skip"):
-            raise ValueError(f"on_error must be 'raise' or 'skip', not {self.on_error!r}")
+            raise ValueError(
+                f"on_error must be 'raise' or 'skip', not {self.on_error!r}"
+            )
         if self.name is None:
             self.name = _source_name(self.source)
 
@@ -204,7 +206,9 @@ def _decode(stream: IO[bytes], name: str | None) -> Iterator[str]:
             first = False
             yield raw.decode("utf-8", errors="replace")
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        raise InputError(f"{where}: gzip data is truncated or corrupt ({exc})") from None
+        raise InputError(
+            f"{where}: gzip data is truncated or corrupt ({exc})"
+        ) from None
     except OSError as exc:
         raise InputError(f"{where}: read error: {exc.strerror or exc}") from None
 

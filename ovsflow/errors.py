@@ -17,9 +17,9 @@ caller (and the CLI) can catch them all at once::
     │   ├── SriovValidationError (ValueError)  an argument was refused before any write
     │   │   ├── SriovNotFoundError             no such device or interface in sysfs
     │   │   └── SriovNotCapableError           the device has no SR-IOV capability
-    │   ├── SriovPermissionError               the kernel refused the write (EACCES, EPERM)
+    │   ├── SriovPermissionError               the write was refused (EACCES, EPERM)
     │   ├── SriovBusyError                     the device is in use (EBUSY)
-    │   └── SriovDriverError                   the driver refused or did not do the change
+    │   └── SriovDriverError                   the driver refused or did not comply
     └── ManifestError (also ValueError)    a manifest argument or file is invalid
 """
 

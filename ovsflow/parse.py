@@ -14,6 +14,7 @@ syntax; a test checks that both give equal records on every line we have.
 from __future__ import annotations
 
 import re
+
 from ovsflow import _grammar
 from ovsflow._build import Item, SemanticError, assemble, key, masked
 from ovsflow.actions import Action, make_action
@@ -141,7 +142,7 @@ def _split_line(
     if t is not None:
         trailer = (t.group()[: -len("dp-extra-info:")], rest[t.end() :])
         rest = rest[: t.start()]
-    if not rest or not trailer and "dp-extra-info:" in rest:
+    if not rest or (not trailer and "dp-extra-info:" in rest):
         return None
     return items, rest, trailer
 

@@ -139,9 +139,7 @@ class Node:
 
     def values(self) -> dict[str, Value]:
         """Field values without masks: ``{"src": IPv4Address(...), ...}``."""
-        return {
-            k: v.value for k, v in self.fields.items() if isinstance(v, Masked)
-        }
+        return {k: v.value for k, v in self.fields.items() if isinstance(v, Masked)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,9 +216,11 @@ class Match:
         """The outermost Ethertype matched, if any."""
         key = self.get("eth_type")
         value = key.value if key else None
-        return value.value if isinstance(value, Masked) and isinstance(
-            value.value, int
-        ) else None
+        return (
+            value.value
+            if isinstance(value, Masked) and isinstance(value.value, int)
+            else None
+        )
 
     @property
     def ip_proto(self) -> int | None:
@@ -228,9 +228,9 @@ class Match:
         for name in ("ipv4", "ipv6"):
             key = self.get(name)
             proto = key.get("proto") if key else None
-            if isinstance(proto, Masked) and isinstance(proto.value, int):
-                if not proto.is_wildcard:
-                    return proto.value
+            wanted = isinstance(proto, Masked) and not proto.is_wildcard
+            if wanted and isinstance(proto.value, int):  # type: ignore[union-attr]
+                return proto.value  # type: ignore[union-attr]
         return None
 
     @property
@@ -245,7 +245,9 @@ class Match:
         node = tunnel.get("geneve") if tunnel else None
         if not isinstance(node, Node):
             return ()
-        return tuple(o for a in node.args or () if isinstance(a, GeneveOptions) for o in a)
+        return tuple(
+            o for a in node.args or () if isinstance(a, GeneveOptions) for o in a
+        )
 
     @property
     def mpls_lses(self) -> tuple[dict[str, Masked], ...]:

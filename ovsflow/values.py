@@ -14,7 +14,6 @@ import enum
 import re
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
-from typing import Union
 
 from ovsflow.errors import ParseError
 
@@ -25,7 +24,7 @@ class EthAddr(str):
     __slots__ = ()
 
 
-Value = Union[int, str, IPv4Address, IPv6Address, EthAddr]
+Value = int | str | IPv4Address | IPv6Address | EthAddr
 
 _DEC = re.compile(r"[0-9]+\Z")
 _HEX = re.compile(r"0[xX][0-9a-fA-F]+\Z")
@@ -230,11 +229,14 @@ class FlagsMatch:
         if self.text is not None:
             return self.text
         flags = FLAG_KINDS[self.kind]
-        return "".join(
-            ("+" if self.set & f.value else "-") + str(f.name)
-            for f in flags
-            if (self.set | self.clear) & f.value
-        ) or "0/0"
+        return (
+            "".join(
+                ("+" if self.set & f.value else "-") + str(f.name)
+                for f in flags
+                if (self.set | self.clear) & f.value
+            )
+            or "0/0"
+        )
 
 
 def decode_flags(kind: str, masked: Masked) -> FlagsMatch:

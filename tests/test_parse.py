@@ -40,7 +40,9 @@ def key_of(text: str) -> Node:
 
 
 def actions_of(text: str) -> tuple[object, ...]:
-    return parse_flow("in_port(1), packets:0, bytes:0, used:never, actions:" + text).actions
+    return parse_flow(
+        "in_port(1), packets:0, bytes:0, used:never, actions:" + text
+    ).actions
 
 
 # ---- Conformance: OVS's own test strings ----------------------------------
@@ -79,7 +81,10 @@ def test_guide_lines_decode_to_the_values_printed() -> None:
     first, second = (parse_flow(line) for line in guide_lines())
     assert first.ufid == UUID("67c2e10f-92d4-4574-be70-d072815ff166")
     assert (first.stats.packets, first.stats.bytes) == (75021, 109521630)
-    assert (first.stats.offload_packets, first.stats.offload_bytes) == (75019, 109521498)
+    assert (first.stats.offload_packets, first.stats.offload_bytes) == (
+        75019,
+        109521498,
+    )
     assert first.stats.used == pytest.approx(3.990)
     assert (first.offloaded, first.dp) == ("yes", "tc")
     assert first.match.in_port == "d85b161b6840_h"
@@ -115,43 +120,85 @@ def test_guide_lines_decode_to_the_values_printed() -> None:
         ("in_port(2/0xffff)", None, Masked(2, 0xFFFF)),
         ("ct_zone(0x5)", None, Masked(5)),
         ("ct_mark(0x10/0xff)", None, Masked(0x10, 0xFF)),
-        ("ct_label(0x1/0xffffffffffffffffffffffffffffffff)", None,
-         Masked(1, (1 << 128) - 1)),
+        (
+            "ct_label(0x1/0xffffffffffffffffffffffffffffffff)",
+            None,
+            Masked(1, (1 << 128) - 1),
+        ),
         ("eth_type(0x86dd)", None, Masked(0x86DD)),
-        ("eth(src=00:01:02:03:04:05,dst=10:11:12:13:14:15)", "dst",
-         Masked(EthAddr("10:11:12:13:14:15"))),
-        ("eth(src=00:01:02:03:04:05/ff:ff:ff:00:00:00)", "src",
-         Masked(EthAddr("00:01:02:03:04:05"), EthAddr("ff:ff:ff:00:00:00"))),
-        ("ipv4(src=10.0.0.0/255.0.0.0,proto=6,frag=no)", "src",
-         Masked(IPv4Address("10.0.0.0"), IPv4Address("255.0.0.0"))),
-        ("ipv4(src=10.0.0.1,proto=6,tos=0x80/0xfc,frag=later)", "tos", Masked(0x80, 0xFC)),
+        (
+            "eth(src=00:01:02:03:04:05,dst=10:11:12:13:14:15)",
+            "dst",
+            Masked(EthAddr("10:11:12:13:14:15")),
+        ),
+        (
+            "eth(src=00:01:02:03:04:05/ff:ff:ff:00:00:00)",
+            "src",
+            Masked(EthAddr("00:01:02:03:04:05"), EthAddr("ff:ff:ff:00:00:00")),
+        ),
+        (
+            "ipv4(src=10.0.0.0/255.0.0.0,proto=6,frag=no)",
+            "src",
+            Masked(IPv4Address("10.0.0.0"), IPv4Address("255.0.0.0")),
+        ),
+        (
+            "ipv4(src=10.0.0.1,proto=6,tos=0x80/0xfc,frag=later)",
+            "tos",
+            Masked(0x80, 0xFC),
+        ),
         ("ipv4(src=10.0.0.1,frag=first)", "frag", Masked("first")),
-        ("ipv6(src=fe80::1/ffff::,label=0x12345,hlimit=64,frag=no)", "src",
-         Masked(IPv6Address("fe80::1"), IPv6Address("ffff::"))),
+        (
+            "ipv6(src=fe80::1/ffff::,label=0x12345,hlimit=64,frag=no)",
+            "src",
+            Masked(IPv6Address("fe80::1"), IPv6Address("ffff::")),
+        ),
         ("ipv6(src=::1,label=0x12345/0xfffff)", "label", Masked(0x12345, 0xFFFFF)),
         ("tcp(src=80,dst=8080/0xff00)", "dst", Masked(8080, 0xFF00)),
         ("udp(src=53,dst=4000)", "src", Masked(53)),
         ("sctp(src=38,dst=39)", "dst", Masked(39)),
         ("icmp(type=8,code=0)", "type", Masked(8)),
         ("icmpv6(type=135,code=0)", "type", Masked(135)),
-        ("arp(sip=1.1.1.1,tip=2.2.2.2,op=1,sha=00:0f:10:11:12:13,"
-         "tha=00:14:15:16:17:18)", "tip", Masked(IPv4Address("2.2.2.2"))),
-        ("nd(target=::3,sll=00:05:06:07:08:09,tll=00:0a:0b:0c:0d:0e)", "tll",
-         Masked(EthAddr("00:0a:0b:0c:0d:0e"))),
+        (
+            "arp(sip=1.1.1.1,tip=2.2.2.2,op=1,sha=00:0f:10:11:12:13,"
+            "tha=00:14:15:16:17:18)",
+            "tip",
+            Masked(IPv4Address("2.2.2.2")),
+        ),
+        (
+            "nd(target=::3,sll=00:05:06:07:08:09,tll=00:0a:0b:0c:0d:0e)",
+            "tll",
+            Masked(EthAddr("00:0a:0b:0c:0d:0e")),
+        ),
         ("nd_ext(reserved=0x0,options_type=2)", "options_type", Masked(2)),
         ("packet_type(ns=1,id=0x800)", "id", Masked(0x800)),
         ("vlan(vid=99,pcp=7)", "vid", Masked(99)),
         ("vlan(tci=0x1234/0xfff)", "tci", Masked(0x1234, 0xFFF)),
-        ("ct_tuple4(src=10.10.10.10,dst=20.20.20.20,proto=17,tp_src=1,tp_dst=2)",
-         "tp_dst", Masked(2)),
-        ("ct_tuple6(src=::1,dst=::2,proto=6,src_port=1,dst_port=2)", "src_port",
-         Masked(1)),
-        ("nsh(flags=0,ttl=63,mdtype=1,np=3,spi=0x100,si=255,c1=0x1)", "ttl",
-         Masked(63)),
-        ("tunnel(tun_id=0x7f10354,src=10.10.10.10,dst=20.20.20.20,ttl=64,"
-         "tp_dst=6081)", "tun_id", Masked(0x7F10354)),
-        ("tunnel(ipv6_src=::1,ipv6_dst=::2,tos=0x4,ttl=64/0)", "ipv6_dst",
-         Masked(IPv6Address("::2"))),
+        (
+            "ct_tuple4(src=10.10.10.10,dst=20.20.20.20,proto=17,tp_src=1,tp_dst=2)",
+            "tp_dst",
+            Masked(2),
+        ),
+        (
+            "ct_tuple6(src=::1,dst=::2,proto=6,src_port=1,dst_port=2)",
+            "src_port",
+            Masked(1),
+        ),
+        (
+            "nsh(flags=0,ttl=63,mdtype=1,np=3,spi=0x100,si=255,c1=0x1)",
+            "ttl",
+            Masked(63),
+        ),
+        (
+            "tunnel(tun_id=0x7f10354,src=10.10.10.10,dst=20.20.20.20,ttl=64,"
+            "tp_dst=6081)",
+            "tun_id",
+            Masked(0x7F10354),
+        ),
+        (
+            "tunnel(ipv6_src=::1,ipv6_dst=::2,tos=0x4,ttl=64/0)",
+            "ipv6_dst",
+            Masked(IPv6Address("::2")),
+        ),
     ],
 )
 def test_key_fields_decode_to_typed_values(
@@ -167,7 +214,9 @@ def test_key_fields_decode_to_typed_values(
     ("mask", "exact", "wildcard"),
     [("", True, False), ("/0", False, True), ("/0xff", False, False)],
 )
-def test_integer_masks_say_exact_or_wildcard(mask: str, exact: bool, wildcard: bool) -> None:
+def test_integer_masks_say_exact_or_wildcard(
+    mask: str, exact: bool, wildcard: bool
+) -> None:
     value = key_of(f"skb_mark(0{mask})").value
     assert isinstance(value, Masked)
     assert (value.is_exact, value.is_wildcard) == (exact, wildcard)
@@ -193,7 +242,9 @@ def test_address_masks_give_prefix_lengths() -> None:
         ("ct_state(+rpl+snat-dnat)", "ct_state(0x48/0xc8)"),
     ],
 )
-def test_ct_state_numeric_and_flag_forms_agree(flag_form: str, numeric_form: str) -> None:
+def test_ct_state_numeric_and_flag_forms_agree(
+    flag_form: str, numeric_form: str
+) -> None:
     assert key_of(flag_form).value == key_of(numeric_form).value
 
 
@@ -212,7 +263,9 @@ def test_ct_state_names_the_flags_to_set_and_clear() -> None:
         ("tcp_flags(+syn-ack)", "tcp_flags(0x2/0x12)"),
     ],
 )
-def test_tcp_flags_numeric_and_flag_forms_agree(flag_form: str, numeric_form: str) -> None:
+def test_tcp_flags_numeric_and_flag_forms_agree(
+    flag_form: str, numeric_form: str
+) -> None:
     assert key_of(flag_form).value == key_of(numeric_form).value
     assert key_of(flag_form).value.set_flags & TcpFlags.syn  # type: ignore[union-attr]
 
@@ -287,7 +340,9 @@ def test_unformattable_keys_are_kept_not_errors() -> None:
 
 
 def test_stats_used_never_and_tcp_flags() -> None:
-    flow = parse_flow("in_port(1), packets:10, bytes:600, used:never, flags:SF., actions:2")
+    flow = parse_flow(
+        "in_port(1), packets:10, bytes:600, used:never, flags:SF., actions:2"
+    )
     assert (flow.stats.used, flow.stats.flags) == (None, "SF.")
 
 
@@ -301,7 +356,9 @@ def test_vendor_stats_of_unknown_names_are_kept_and_typed() -> None:
 
 
 def test_attributes_in_any_order_and_with_either_separator() -> None:
-    line = "in_port(1), packets:1, bytes:2, used:0.001s,dp:tc,offloaded:yes,actions:drop"
+    line = (
+        "in_port(1), packets:1, bytes:2, used:0.001s,dp:tc,offloaded:yes,actions:drop"
+    )
     flow = parse_flow(line)
     assert (flow.offloaded, flow.dp) == ("yes", "tc")
     assert str(flow) == line
@@ -345,11 +402,15 @@ def test_ct_with_commit_zone_mark_label_helper_and_nat() -> None:
     assert isinstance(ct, Ct)
     assert (ct.commit, ct.force_commit, ct.zone, ct.helper) == (True, False, 5, "ftp")
     assert ct["mark"] == Masked(1, 0xFF)
-    assert ct.nat is not None and str(ct.nat["src"]) == "10.0.0.240-10.0.0.254:32768-65535"
+    assert (
+        ct.nat is not None and str(ct.nat["src"]) == "10.0.0.240-10.0.0.254:32768-65535"
+    )
 
 
 def test_recirc_hash_meter_and_tunnel_pop() -> None:
-    recirc, hash_, meter, pop = actions_of("recirc(0x2a),hash(l4(7)),meter(3),tnl_pop(4)")
+    recirc, hash_, meter, pop = actions_of(
+        "recirc(0x2a),hash(l4(7)),meter(3),tnl_pop(4)"
+    )
     assert isinstance(recirc, Recirc) and recirc.recirc_id == 42
     assert isinstance(hash_, Hash) and (hash_.algorithm, hash_.basis) == ("l4", 7)
     assert isinstance(meter, Meter) and meter.meter_id == 3
@@ -373,7 +434,10 @@ def test_nested_action_lists() -> None:
         "clone(ct_clear,2),sample(sample=9.7%,actions(1,2)),"
         "check_pkt_len(size=200,gt(4),le(5)),dec_ttl(le_1(userspace(pid=1)))"
     )
-    assert isinstance(clone, Clone) and [str(a) for a in clone.actions] == ["ct_clear", "2"]
+    assert isinstance(clone, Clone) and [str(a) for a in clone.actions] == [
+        "ct_clear",
+        "2",
+    ]
     assert isinstance(sample, Sample) and sample.probability == pytest.approx(9.7)
     assert [str(a) for a in sample.actions] == ["1", "2"]
     assert isinstance(cpl, CheckPktLen) and cpl.size == 200
@@ -419,8 +483,10 @@ def test_bad_values_point_at_their_token() -> None:
 
 def test_counters_beyond_64_bits_are_errors() -> None:
     with pytest.raises(ParseError, match="does not fit in 64 bits"):
-        parse_flow("in_port(1), packets:18446744073709551616, bytes:0, used:never, "
-                   "actions:drop")
+        parse_flow(
+            "in_port(1), packets:18446744073709551616, bytes:0, used:never, "
+            "actions:drop"
+        )
 
 
 def test_parse_error_is_a_value_error() -> None:

@@ -64,9 +64,7 @@ def readers(
         yield reader.name or name, reader
 
 
-def flows_of(
-    names: list[str], strict: bool
-) -> Iterator[tuple[str, DumpReader, Flow]]:
+def flows_of(names: list[str], strict: bool) -> Iterator[tuple[str, DumpReader, Flow]]:
     """Every flow of every input, with the input's name and reader."""
     for name, reader in readers(names, strict):
         for flow in reader:

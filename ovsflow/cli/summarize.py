@@ -8,7 +8,12 @@ import json
 import sys
 from typing import IO, Any
 
-from ovsflow.cli._common import add_input_arguments, input_names, readers, report_skipped
+from ovsflow.cli._common import (
+    add_input_arguments,
+    input_names,
+    readers,
+    report_skipped,
+)
 from ovsflow.summary import CLASSES, GROUPINGS, Summary, Totals
 
 
@@ -25,15 +30,22 @@ def register(sub: Any) -> None:
     )
     add_input_arguments(parser)
     parser.add_argument(
-        "--top", type=int, default=10, metavar="N",
+        "--top",
+        type=int,
+        default=10,
+        metavar="N",
         help="list the N busiest flows not in hardware (0: none)",
     )
     parser.add_argument(
-        "--by", choices=sorted(GROUPINGS), default=None,
+        "--by",
+        choices=sorted(GROUPINGS),
+        default=None,
         help="also give every figure for each value of this field",
     )
     parser.add_argument(
-        "--format", choices=("table", "json", "csv"), default="table",
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
         help="output format",
     )
     parser.set_defaults(func=run)
@@ -67,7 +79,9 @@ def write_csv(summary: Summary, out: IO[str]) -> None:
         writer.writerow([group, "total", "all", *totals.total.as_dict().values()])
         for cls, counts in totals.classes.items():
             writer.writerow([group, "class", cls, *counts.as_dict().values()])
-        writer.writerow([group, "offloaded", "hardware", *totals.offloaded.as_dict().values()])
+        writer.writerow(
+            [group, "offloaded", "hardware", *totals.offloaded.as_dict().values()]
+        )
         for dp, counts in sorted(totals.by_dp.items()):
             writer.writerow([group, "dp", dp, *counts.as_dict().values()])
 
@@ -109,7 +123,9 @@ def write_table(summary: Summary, out: IO[str]) -> None:
     if top:
         out.write(f"\ntop {len(top)} flows not in hardware, by packets:\n")
         for t in top:
-            out.write(f"  {t.packets:>12} pkts  {t.offload_class:<11} {t.source}:{t.line}\n")
+            out.write(
+                f"  {t.packets:>12} pkts  {t.offload_class:<11} {t.source}:{t.line}\n"
+            )
             out.write(f"      {t.text}\n")
     for note in summary.notes():
         out.write(f"\nnote: {note}\n")
