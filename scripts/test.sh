@@ -13,16 +13,26 @@ for pkg in "${apt_packages[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
     # Debian starts a package's services on install; the tests run their own
-    # private daemons, so keep the system's copies from ever starting.
+    # private daemons, so a policy-rc.d that denies every start (exit 101) is
+    # in place during the install, even if the install fails, and whatever
+    # policy was there before is put back afterwards.
     policy=/usr/sbin/policy-rc.d
-    restore=0
-    if [ ! -e "$policy" ]; then
-        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && restore=1
+    saved=""
+    if [ -e "$policy" ]; then
+        saved=$(mktemp)
+        cp -p "$policy" "$saved"
     fi
+    restore_policy() {
+        if [ -n "$saved" ]; then mv -f "$saved" "$policy"; else rm -f "$policy"; fi
+    }
+    trap restore_policy EXIT
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod +x "$policy"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         "${missing[@]}" >/dev/null
-    [ "$restore" = 1 ] && rm -f "$policy"
+    restore_policy
+    trap - EXIT
 fi
 
 python -m pip install -q -e '.[test]'
