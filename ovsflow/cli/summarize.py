@@ -14,6 +14,9 @@ from ovsflow.cli._common import (
     readers,
     report_skipped,
 )
+from ovsflow.cli.collect import add_source_arguments, source_from_args
+from ovsflow.collect import collect_dump
+from ovsflow.dump import DumpReader, OnError
 from ovsflow.summary import CLASSES, GROUPINGS, Summary, Totals
 
 
@@ -48,12 +51,29 @@ def register(sub: Any) -> None:
         default="table",
         help="output format",
     )
+    live = parser.add_argument_group(
+        "live collection", "with --live, where to collect from (as 'ovsflow collect')"
+    )
+    live.add_argument(
+        "--live",
+        action="store_true",
+        help="collect 'dpctl/dump-flows -m' from OVS now and summarize it too",
+    )
+    add_source_arguments(live)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     summary = Summary(by=args.by, top_n=max(args.top, 0))
-    for name, reader in readers(input_names(args), args.strict):
+    sources = list(readers(input_names(args), args.strict)) if _has_files(args) else []
+    if args.live:
+        text = collect_dump(
+            source_from_args(args), types=args.types, timeout=args.timeout
+        )
+        sources.append(("<live>", DumpReader(text, _on_error(args), name="<live>")))
+    elif not sources:
+        sources = list(readers(["-"], args.strict))
+    for name, reader in sources:
         summary.add_all(reader, name)
         summary.skipped.extend((name, s) for s in reader.skipped)
         summary.meta.extend(reader.meta)
@@ -67,6 +87,14 @@ def run(args: argparse.Namespace) -> int:
     else:
         write_table(summary, out)
     return 0
+
+
+def _has_files(args: argparse.Namespace) -> bool:
+    return bool(args.files or args.sample)
+
+
+def _on_error(args: argparse.Namespace) -> OnError:
+    return "raise" if args.strict else "skip"
 
 
 def write_csv(summary: Summary, out: IO[str]) -> None:
