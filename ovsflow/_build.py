@@ -26,7 +26,14 @@ from ovsflow.records import (
     Stats,
     Unformattable,
 )
-from ovsflow.values import FLAG_KINDS, FlagsMatch, Masked, decode_flags, typed
+from ovsflow.values import (
+    FLAG_KINDS,
+    FlagsMatch,
+    Masked,
+    decode_flags,
+    decode_frag,
+    typed,
+)
 
 #: Largest value a 64-bit counter can hold.
 U64_MAX = (1 << 64) - 1
@@ -49,6 +56,13 @@ class SemanticError(ValueError):
 def masked(value: str, mask: str | None, text: str) -> Masked:
     """A ``value[/mask]`` token pair, typed."""
     return Masked(typed(value), None if mask is None else typed(mask), text)
+
+
+def field(name: str, value: Masked) -> Field:
+    """``name=value``; ``frag`` is decoded to a :class:`~ovsflow.values.Frag`."""
+    if name == "frag":
+        value = decode_frag(value)
+    return Field(name, value)
 
 
 def node(name: str, args: tuple[Arg, ...]) -> Node:
@@ -264,7 +278,7 @@ class ToRecords(Transformer[Token, Any]):
         )
 
     def field(self, name: Token, value: Masked) -> Field:
-        return Field(str(name), value)
+        return field(str(name), value)
 
     def call(self, name: Token, args: tuple[Arg, ...] | None) -> Node:
         try:

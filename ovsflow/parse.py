@@ -16,10 +16,10 @@ from __future__ import annotations
 import re
 
 from ovsflow import _grammar
-from ovsflow._build import Item, SemanticError, assemble, key, masked
+from ovsflow._build import Item, SemanticError, assemble, field, key, masked
 from ovsflow.actions import Action, make_action
 from ovsflow.errors import ParseError
-from ovsflow.records import Arg, Field, Flow, Key
+from ovsflow.records import Arg, Flow, Key
 
 # One top-level item: a key without nested parentheses, or name:value.
 _FLAT_ITEM = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*(?:\([^()]*\)|:[^\s,]+)")
@@ -187,7 +187,7 @@ def _flat_key(text: str) -> Key | None:
                 name, value = "", part
             v, _, m = value.partition("/")
             arg = masked(v, m or None, value)
-            args.append(Field(name, arg) if eq else arg)
+            args.append(field(name, arg) if eq else arg)
     return key(text[:open_at], tuple(args))
 
 

@@ -84,6 +84,8 @@ def format_value(value: Value) -> str:
     """Text for a value built in Python (not parsed): OVS's usual form."""
     if isinstance(value, bool):
         raise TypeError("booleans are not flow values")
+    if isinstance(value, enum.Enum):
+        return str(value.value)
     if isinstance(value, int):
         return str(value) if value < 10 else hex(value)
     return str(value)
@@ -187,6 +189,26 @@ class TunnelFlags(enum.IntFlag):
     oam = 0x8
 
 
+class Frag(str, enum.Enum):
+    """IP fragment type of ``ipv4(...,frag=...)``/``ipv6``: ``OVS_FRAG_TYPE_*``."""
+
+    no = "no"
+    first = "first"
+    later = "later"
+
+
+def decode_frag(masked: Masked) -> Masked:
+    """``frag=no`` etc. with its value as a :class:`Frag`.
+
+    OVS prints frag as a name; a numeric value (the ``frag=0x4000`` of an IP
+    header inside ``tnl_push``) or an unknown name is left as it is.
+    """
+    value = masked.value
+    if isinstance(value, str) and value in Frag.__members__ and masked.mask is None:
+        return Masked(Frag(value), None, masked.text)
+    return masked
+
+
 FLAG_KINDS: dict[str, type[enum.IntFlag]] = {
     "ct_state": CtState,
     "tcp_flags": TcpFlags,
@@ -282,11 +304,13 @@ __all__ = [
     "CtState",
     "EthAddr",
     "FlagsMatch",
+    "Frag",
     "Masked",
     "ParseError",
     "TcpFlags",
     "TunnelFlags",
     "Value",
     "decode_flags",
+    "decode_frag",
     "typed",
 ]

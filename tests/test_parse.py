@@ -27,7 +27,7 @@ from ovsflow.actions import (
 )
 from ovsflow.parse import parse_flow_reference
 from ovsflow.records import Node, Unformattable
-from ovsflow.values import TcpFlags, TunnelFlags
+from ovsflow.values import Frag, TcpFlags, TunnelFlags
 
 TAIL = ", packets:0, bytes:0, used:never, actions:drop"
 
@@ -146,7 +146,8 @@ def test_guide_lines_decode_to_the_values_printed() -> None:
             "tos",
             Masked(0x80, 0xFC),
         ),
-        ("ipv4(src=10.0.0.1,frag=first)", "frag", Masked("first")),
+        ("ipv4(src=10.0.0.1,frag=first)", "frag", Masked(Frag.first)),
+        ("ipv6(src=::1,frag=later)", "frag", Masked(Frag.later)),
         (
             "ipv6(src=fe80::1/ffff::,label=0x12345,hlimit=64,frag=no)",
             "src",
