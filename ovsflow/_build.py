@@ -45,9 +45,12 @@ class SemanticError(ValueError):
     ``column`` is 1-based when known.
     """
 
-    def __init__(self, message: str, column: int | None = None) -> None:
+    def __init__(
+        self, message: str, column: int | None = None, token: str | None = None
+    ) -> None:
         super().__init__(message)
         self.column = column
+        self.token = token
 
 
 # ---- Leaves --------------------------------------------------------------
@@ -132,12 +135,18 @@ def assemble(
     offloaded = dp = None
     extra: list[tuple[str, int | str]] = []
     attrs: list[tuple[str, str]] = []
+    seen: set[str] = set()
     for item, sep in items:
         if not isinstance(item, tuple):
             keys.append(item)
             layout.append(("key", None, sep))
             continue
         name, text = item
+        if name in seen:
+            raise SemanticError(
+                f"{name}: given twice in one flow", token=f"{name}:{text}"
+            )
+        seen.add(name)
         layout.append((name, text, sep))
         if name == "ufid":
             ufid = _ufid(text)
@@ -153,10 +162,16 @@ def assemble(
             offloaded = text
         elif name == "dp":
             dp = text
-        elif text.isdigit():
+        elif text.isascii() and text.isdigit():
             extra.append((name, _counter(name, text)))
         else:
             attrs.append((name, text))
+    missing = [n for n in ("packets", "bytes", "used") if n not in seen]
+    if missing:
+        raise SemanticError(
+            "missing " + ", ".join(f"{n}:" for n in missing) + " before actions:",
+            token="actions:",
+        )
     extra_info = None
     if dp_extra_info is not None:
         layout.append(("dp-extra-info", dp_extra_info[1], dp_extra_info[0]))
@@ -180,15 +195,17 @@ def _ufid(text: str) -> UUID:
     try:
         return UUID(text)
     except ValueError:
-        raise SemanticError(f"ufid {text!r} is not a UUID") from None
+        raise SemanticError(f"ufid {text!r} is not a UUID", token=text) from None
 
 
 def _counter(name: str, text: str) -> int:
-    if not text.isdigit():
-        raise SemanticError(f"{name}: expected a whole number, got {text!r}")
+    if not (text.isascii() and text.isdigit()):
+        raise SemanticError(
+            f"{name}: expected a whole number, got {text!r}", token=text
+        )
     value = int(text)
     if value > U64_MAX:
-        raise SemanticError(f"{name}: {text} does not fit in 64 bits")
+        raise SemanticError(f"{name}: {text} does not fit in 64 bits", token=text)
     return value
 
 
@@ -203,7 +220,9 @@ def _used(text: str) -> float | None:
         else:
             if math.isfinite(value) and value >= 0:
                 return value
-    raise SemanticError(f"used: expected seconds such as 3.990s or never, got {text!r}")
+    raise SemanticError(
+        f"used: expected seconds such as 3.990s or never, got {text!r}", token=text
+    )
 
 
 # ---- The Lark transformer ------------------------------------------------
@@ -238,7 +257,12 @@ class ToRecords(Transformer[Token, Any]):
         return assemble(items, actions, trailer)
 
     def key(self, name: Token, args: tuple[Arg, ...] | None) -> Key:
-        return key(str(name), args or ())
+        try:
+            return key(str(name), args or ())
+        except SemanticError:
+            raise
+        except ValueError as exc:
+            raise SemanticError(str(exc), _col(name)) from None
 
     def attribute(self, name: Token, value: Token) -> tuple[str, str]:
         return (str(name), str(value))

@@ -10,7 +10,7 @@ from typing import Any
 from lark import Lark, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.exceptions import UnexpectedToken, VisitError
 
-from ovsflow._build import SemanticError, ToRecords
+from ovsflow._build import ToRecords
 from ovsflow.errors import ParseError
 
 GRAMMAR_NAME = "dump_flows.lark"
@@ -73,7 +73,17 @@ def describe_expected(names: set[str] | frozenset[str]) -> str:
     useful = sorted({_DESCRIBE.get(n, n) for n in names if not n.startswith("_")})
     # A few terminals only fit odd text OVS prints for broken attributes; they
     # would distract from what a normal line needs at that point.
-    odd = {"UNFORMATTABLE_KEY", "LEFTOVER", "BAD_LENGTH", "UNKNOWN_HASH"}
+    odd = {
+        "UNFORMATTABLE_KEY",
+        "LEFTOVER",
+        "BAD_LENGTH",
+        "UNKNOWN_HASH",
+        "'<empty>'",
+        "COMMENT",
+        "MAIN_HEADER",
+        "META_PREFIX",
+        "PMD_HEADER",
+    }
     useful = [u for u in useful if u not in odd] or useful
     if not useful:
         return "nothing more"
@@ -92,8 +102,8 @@ def parse_line(text: str, start: str = "start", line: int = 1) -> Any:
         return _TRANSFORMER.transform(tree)
     except VisitError as exc:
         orig = exc.orig_exc
-        if isinstance(orig, SemanticError):
-            column = orig.column or 1
+        if isinstance(orig, ValueError):
+            column = getattr(orig, "column", None) or _token_column(orig, text)
             raise ParseError(str(orig), text=text, line=line, column=column) from orig
         raise
     except UnexpectedInput as exc:
@@ -102,6 +112,16 @@ def parse_line(text: str, start: str = "start", line: int = 1) -> Any:
         raise ParseError(
             "nesting too deep to parse", text=text, line=line, column=1
         ) from None
+
+
+def _short(token: str) -> str:
+    return token if len(token) <= 20 else token[:20] + "..."
+
+
+def _token_column(exc: ValueError, text: str) -> int:
+    token = getattr(exc, "token", None)
+    at = text.find(token) if token else -1
+    return at + 1 if at >= 0 else 1
 
 
 def _parse_error(exc: UnexpectedInput, text: str, line: int) -> ParseError:
@@ -113,14 +133,16 @@ def _parse_error(exc: UnexpectedInput, text: str, line: int) -> ParseError:
         column = exc.column if isinstance(exc.column, int) else 1
         expected = describe_expected(exc.accepts or exc.expected)
         found = (
-            "the end of the line" if exc.token.type == "$END" else repr(str(exc.token))
+            "the end of the line"
+            if exc.token.type == "$END"
+            else repr(_short(str(exc.token)))
         )
         if exc.token.type == "$END":
             column = len(text) + 1
     elif isinstance(exc, UnexpectedCharacters):
         column = exc.column
         expected = describe_expected(exc.allowed or set())
-        found = repr(text[column - 1 : column + 9]) if column <= len(text) else ""
+        found = repr(text[column - 1 : column + 9]) if column <= len(text) else "?"
     else:  # pragma: no cover - lark has no other kinds today
         column, expected, found = 1, "a flow", "?"
     message = f"expected {expected}, found {found}"

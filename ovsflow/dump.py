@@ -78,7 +78,9 @@ class DumpReader:
         section: str | None = None
         for number, raw in enumerate(_lines(self.source, self.name), start=1):
             self.lines = number
-            text = raw.rstrip("\r\n")
+            text = raw.strip()
+            if number == 1:
+                text = text.lstrip("\ufeff")  # a byte order mark from Windows tools
             if "\x1b" in text:
                 text = _ANSI.sub("", text)  # ovs-appctl --color output
             stripped = text.strip()
@@ -91,10 +93,11 @@ class DumpReader:
             if stripped.startswith("#"):
                 self._comment(number, stripped)
                 continue
-            if _LOG_LINE.match(stripped):
-                self._skip(number, "not a flow: an OVS log line", text)
-                continue
             try:
+                if _LOG_LINE.match(stripped):
+                    raise ParseError(
+                        "not a flow: an OVS log line", text=text, line=number
+                    )
                 if _OPENFLOW.match(text):
                     raise ParseError(
                         "this is OpenFlow text from 'ovs-ofctl dump-flows'; ovsflow "
@@ -103,12 +106,15 @@ class DumpReader:
                         line=number,
                         source=self.name,
                     )
-                flow = parse_flow(text, line=number, section=section)
+                flow = parse_flow(stripped, line=number, section=section)
             except ParseError as exc:
                 exc.line, exc.source = number, self.name
                 if self.on_error == "raise":
                     raise
-                self._skip(number, exc.message + f" (column {exc.column})", text)
+                reason = exc.message
+                if not reason.startswith("not a flow"):
+                    reason += f" (column {exc.column})"
+                self._skip(number, reason, text)
                 continue
             self.flows += 1
             yield flow
@@ -157,8 +163,12 @@ def _source_name(source: Source) -> str:
 
 
 def _is_text(source: str) -> bool:
-    """A str is dump text if it has a line break or is not an existing path."""
-    return "\n" in source or not os.path.exists(source)
+    """A str is dump text if it has a line break or a "(" (every key has one).
+
+    Anything else is a path, so that a mistyped file name gives "no such
+    file" rather than a parse error on the name.
+    """
+    return "\n" in source or "(" in source
 
 
 def _lines(source: Source, name: str | None) -> Iterator[str]:
@@ -171,7 +181,11 @@ def _lines(source: Source, name: str | None) -> Iterator[str]:
     if isinstance(source, (io.RawIOBase, io.BufferedIOBase)) or (
         hasattr(source, "mode") and "b" in str(getattr(source, "mode", ""))
     ):
-        yield from _decode(source, name)  # type: ignore[arg-type]
+        stream = source
+        peek = getattr(source, "peek", None)
+        if peek is not None and peek(2)[:2] == b"\x1f\x8b":
+            stream = gzip.GzipFile(fileobj=source)  # type: ignore[arg-type,assignment]
+        yield from _decode(stream, name)  # type: ignore[arg-type]
         return
     yield from source  # type: ignore[misc]
 

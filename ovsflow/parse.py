@@ -25,6 +25,7 @@ from ovsflow.records import Arg, Flow, Key
 _FLAT_ITEM = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*(?:\([^()]*\)|:[^\s,]+)")
 # The start of a key with nested parentheses, such as tunnel(...geneve(...)).
 _NESTED_ITEM = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\(")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _SEP = re.compile(r", ?| ")
 _PARENS = re.compile(r"[()]")
 # The inside of a flat key the fast path may split on "," "=" and "/":
@@ -62,9 +63,7 @@ def parse_flow(text: str, *, line: int = 1, section: str | None = None) -> Flow:
         raise ParseError(
             f"expected a flow, found a {result[0]} line", text=text, line=line
         )
-    if line != 1 or section is not None:
-        return _relocate(result, line, section)
-    return result
+    return _relocate(result, line, section)
 
 
 def parse_flow_reference(text: str, *, line: int = 1) -> Flow:
@@ -75,7 +74,7 @@ def parse_flow_reference(text: str, *, line: int = 1) -> Flow:
     result = _grammar.parse_line(text.rstrip("\r\n"), line=line)
     if not isinstance(result, Flow):
         raise ParseError("expected a flow", text=text, line=line)
-    return result
+    return _relocate(result, line, None)
 
 
 def _relocate(flow: Flow, line: int, section: str | None) -> Flow:
@@ -158,9 +157,9 @@ def _close_paren(text: str, pos: int) -> int:
 
 
 def _item(text: str) -> Key | tuple[str, str]:
-    if text[-1] != ")":
-        name, _, value = text.partition(":")
-        return (name, value)
+    name_end = _NAME.match(text).end()  # type: ignore[union-attr]
+    if text[name_end] == ":":
+        return (text[:name_end], text[name_end + 1 :])
     cached = _KEYS.get(text)
     if cached is not None:
         return cached

@@ -245,6 +245,8 @@ class Summary:
     def notes(self) -> list[str]:
         """Plain-language warnings about what the figures cannot show."""
         notes = []
+        if self.totals.total.flows == 0:
+            notes.append("no flows were read: is the input empty?")
         if self.without_m:
             notes.append(
                 "the dump was taken without -m (no offloaded:/dp: attributes), so "
