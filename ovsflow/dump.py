@@ -78,23 +78,22 @@ class DumpReader:
         section: str | None = None
         for number, raw in enumerate(_lines(self.source, self.name), start=1):
             self.lines = number
-            text = raw.strip()
             if number == 1:
-                text = text.lstrip("\ufeff")  # a byte order mark from Windows tools
+                raw = raw.lstrip("\ufeff")  # a byte order mark from Windows tools
+            text = raw.strip()
             if "\x1b" in text:
-                text = _ANSI.sub("", text)  # ovs-appctl --color output
-            stripped = text.strip()
-            if not stripped:
+                text = _ANSI.sub("", text).strip()  # ovs-appctl --color output
+            if not text:
                 continue
-            if stripped.startswith("flow-dump from "):
-                section = _section(stripped)
+            if text.startswith("flow-dump from "):
+                section = _section(text)
                 self.sections.append(section)
                 continue
-            if stripped.startswith("#"):
-                self._comment(number, stripped)
+            if text.startswith("#"):
+                self._comment(number, text)
                 continue
             try:
-                if _LOG_LINE.match(stripped):
+                if _LOG_LINE.match(text):
                     raise ParseError(
                         "not a flow: an OVS log line", text=text, line=number
                     )
@@ -106,7 +105,7 @@ class DumpReader:
                         line=number,
                         source=self.name,
                     )
-                flow = parse_flow(stripped, line=number, section=section)
+                flow = parse_flow(text, line=number, section=section)
             except ParseError as exc:
                 exc.line, exc.source = number, self.name
                 if self.on_error == "raise":

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from ovsflow import _grammar
-from ovsflow._build import Item, SemanticError, assemble, field, key, masked
+from ovsflow._build import Item, assemble, field, key, masked
 from ovsflow.actions import Action, make_action
 from ovsflow.errors import ParseError
 from ovsflow.records import Arg, Flow, Key
@@ -107,7 +107,7 @@ def _fast(text: str, line: int, section: str | None) -> Flow | None:
         if actions is None:
             actions = _parse_actions(actions_text)
         return assemble(items, actions, trailer, line, section)
-    except (SemanticError, ParseError, ValueError):
+    except ValueError:  # SemanticError, ParseError and bad addresses alike
         return None  # the grammar path reports it with a column
 
 
@@ -157,12 +157,12 @@ def _close_paren(text: str, pos: int) -> int:
 
 
 def _item(text: str) -> Key | tuple[str, str]:
+    cached = _KEYS.get(text)  # first: most items of a line are cached keys
+    if cached is not None:
+        return cached
     name_end = _NAME.match(text).end()  # type: ignore[union-attr]
     if text[name_end] == ":":
         return (text[:name_end], text[name_end + 1 :])
-    cached = _KEYS.get(text)
-    if cached is not None:
-        return cached
     k = _flat_key(text)
     if k is None:
         k = _grammar.parse_line(text, start="key")

@@ -182,10 +182,10 @@ class Match:
         return len(self.keys)
 
     def __getitem__(self, name: str) -> Key:
-        for key in self.keys:
-            if isinstance(key, Key) and key.name == name:
-                return key
-        raise KeyError(name)
+        key = self.get(name)
+        if key is None:
+            raise KeyError(name)
+        return key
 
     def get(self, name: str) -> Key | None:
         """The key called ``name``, or None."""
@@ -195,7 +195,7 @@ class Match:
         return None
 
     def __contains__(self, name: object) -> bool:
-        return self.get(name) is not None  # type: ignore[arg-type]
+        return isinstance(name, str) and self.get(name) is not None
 
     @property
     def in_port(self) -> Value | None:

@@ -15,8 +15,6 @@ import re
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
 
-from ovsflow.errors import ParseError
-
 
 class EthAddr(str):
     """An Ethernet address as OVS prints it: six lowercase hex pairs."""
@@ -306,7 +304,6 @@ __all__ = [
     "FlagsMatch",
     "Frag",
     "Masked",
-    "ParseError",
     "TcpFlags",
     "TunnelFlags",
     "Value",

@@ -18,9 +18,8 @@ import tempfile
 from pathlib import Path
 
 import ovs_scenarios
+from helpers import DATA
 from ovs import OvsSandbox
-
-DATA = Path(__file__).resolve().parent / "data"
 
 
 def capture(out_dir: Path) -> list[Path]:

@@ -23,15 +23,26 @@ so a megaflow that saw ``n`` frames shows ``n - 1`` of them.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import socket
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import packets as pk
+from helpers import DATA
 from ovs import ALLOWED_PORT_TYPES, OvsSandbox
+
+from ovsflow.collect import DUMP_TYPES
+
+
+def expected() -> dict[str, Any]:
+    """What tests/capture_ovs_dumps.py wrote: counters from the frames sent."""
+    return json.loads((DATA / "ovs-dummy-expected.json").read_text())  # type: ignore[no-any-return]
+
 
 LOCAL_IP = "192.0.2.1"
 REMOTE_IP = "192.0.2.2"
@@ -356,17 +367,6 @@ def port_numbers(ovs: OvsSandbox) -> dict[str, int]:
         numbers[match[2]] = int(match[1])
     return numbers
 
-
-#: The ``type=`` filters of ``dpctl/dump-flows`` in OVS 3.1 (``lib/dpctl.c``).
-DUMP_TYPES = (
-    "ovs",
-    "tc",
-    "dpdk",
-    "offloaded",
-    "non-offloaded",
-    "partially-offloaded",
-    "all",
-)
 
 #: Every form of dump the tests take: file-name part -> ovs-appctl arguments.
 DUMP_FORMS: dict[str, tuple[str, ...]] = {

@@ -15,7 +15,13 @@ from pathlib import Path
 
 import pytest
 from ovs import OvsSandbox
-from ovs_scenarios import LiveFlows, counters_from_text, first_pass_totals, flow_lines
+from ovs_scenarios import (
+    LiveFlows,
+    counters_from_text,
+    expected,
+    first_pass_totals,
+    flow_lines,
+)
 
 import ovsflow
 from ovsflow.cli import main
@@ -36,9 +42,9 @@ from ovsflow.errors import (
     SocketMissingError,
 )
 
-DATA = Path(__file__).parent / "data"
-EXPECTED = json.loads((DATA / "ovs-dummy-expected.json").read_text())
 POD, CONTAINER, CONTEXT = "ovs-ovn-7xk2p", "openvswitch", "kind-ovn"
+
+EXPECTED = expected()
 
 # Stands in for kubectl: accepts only
 #   [--context CTX] exec -n NAMESPACE POD [-c CONTAINER] -- COMMAND...

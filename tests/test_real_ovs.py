@@ -12,22 +12,22 @@ from __future__ import annotations
 import io
 import json
 import re
-from pathlib import Path
 
 import ovs_scenarios
 import pytest
+from helpers import DATA
 from ovs import ALLOWED_PORT_TYPES
 from ovs_scenarios import (
     LiveFlows,
     counters_from_text,
+    expected,
     first_pass_totals,
     flow_lines,
 )
 
 import ovsflow
 
-DATA = Path(__file__).parent / "data"
-EXPECTED = json.loads((DATA / "ovs-dummy-expected.json").read_text())
+EXPECTED = expected()
 NUMBERS: dict[str, int] = EXPECTED["port_numbers"]
 
 #: Point 2 of issue 3, each as a text that must occur in the plain dump.

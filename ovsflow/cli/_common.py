@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import IO
 
 from ovsflow import samples
-from ovsflow.dump import DumpReader
+from ovsflow.dump import DumpReader, OnError
 from ovsflow.errors import InputError
-from ovsflow.records import Flow
 
 #: How many skipped lines are listed on stderr before the rest are counted.
 SKIPPED_SHOWN = 20
@@ -38,40 +38,35 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def input_names(args: argparse.Namespace) -> list[str]:
-    """The inputs named on the command line, samples resolved to paths."""
+def input_names(args: argparse.Namespace, stdin_if_none: bool = True) -> list[str]:
+    """The inputs named on the command line, samples resolved to paths.
+
+    With none named, standard input ("-"), unless ``stdin_if_none`` is false.
+    """
     names = list(args.files)
     for sample in args.sample:
         try:
             names.append(str(samples.path(sample)))
         except ValueError as exc:
             raise InputError(str(exc)) from None
-    return names or ["-"]
+    return names or (["-"] if stdin_if_none else [])
 
 
-def readers(
-    names: list[str], strict: bool, stdin: IO[str] | None = None
-) -> Iterator[tuple[str, DumpReader]]:
-    """A DumpReader for each input name, '-' being standard input."""
+def on_error(strict: bool) -> OnError:
+    """What a reader does with a bad line: ``--strict`` stops, else it skips."""
+    return "raise" if strict else "skip"
+
+
+def readers(names: list[str], strict: bool) -> Iterator[tuple[str, DumpReader]]:
+    """(name, DumpReader) for each input name, '-' being standard input."""
     for name in names:
         if name == "-":
-            stream = stdin if stdin is not None else sys.stdin.buffer
-            reader = DumpReader(stream, "raise" if strict else "skip", name="<stdin>")
+            yield "<stdin>", DumpReader(sys.stdin.buffer, on_error(strict), "<stdin>")
         else:
-            from pathlib import Path
-
-            reader = DumpReader(Path(name), "raise" if strict else "skip", name=name)
-        yield reader.name or name, reader
+            yield name, DumpReader(Path(name), on_error(strict), name)
 
 
-def flows_of(names: list[str], strict: bool) -> Iterator[tuple[str, DumpReader, Flow]]:
-    """Every flow of every input, with the input's name and reader."""
-    for name, reader in readers(names, strict):
-        for flow in reader:
-            yield name, reader, flow
-
-
-def report_skipped(skipped: list[tuple[str, object]], stream: IO[str]) -> None:
+def report_skipped(skipped: Sequence[tuple[str, object]], stream: IO[str]) -> None:
     """List skipped lines on stderr, capped, with their count."""
     if not skipped:
         return

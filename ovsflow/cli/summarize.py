@@ -11,13 +11,14 @@ from typing import IO, Any
 from ovsflow.cli._common import (
     add_input_arguments,
     input_names,
+    on_error,
     readers,
     report_skipped,
 )
 from ovsflow.cli.collect import add_source_arguments, source_from_args
 from ovsflow.collect import collect_dump
-from ovsflow.dump import DumpReader, OnError
-from ovsflow.summary import CLASSES, GROUPINGS, Summary, Totals
+from ovsflow.dump import DumpReader
+from ovsflow.summary import GROUPINGS, Summary, Totals
 
 
 def register(sub: Any) -> None:
@@ -65,19 +66,16 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     summary = Summary(by=args.by, top_n=max(args.top, 0))
-    sources = list(readers(input_names(args), args.strict)) if _has_files(args) else []
+    sources = list(readers(input_names(args, not args.live), args.strict))
     if args.live:
-        text = collect_dump(
-            source_from_args(args), types=args.types, timeout=args.timeout
-        )
-        sources.append(("<live>", DumpReader(text, _on_error(args), name="<live>")))
-    elif not sources:
-        sources = list(readers(["-"], args.strict))
+        source = source_from_args(args)
+        text = collect_dump(source, types=args.types, timeout=args.timeout)
+        sources.append(("<live>", DumpReader(text, on_error(args.strict), "<live>")))
     for name, reader in sources:
         summary.add_all(reader, name)
         summary.skipped.extend((name, s) for s in reader.skipped)
         summary.meta.extend(reader.meta)
-    report_skipped(summary.skipped, sys.stderr)  # type: ignore[arg-type]
+    report_skipped(summary.skipped, sys.stderr)
     out = sys.stdout
     if args.format == "json":
         json.dump(summary.as_dict(), out, indent=2)
@@ -87,14 +85,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         write_table(summary, out)
     return 0
-
-
-def _has_files(args: argparse.Namespace) -> bool:
-    return bool(args.files or args.sample)
-
-
-def _on_error(args: argparse.Namespace) -> OnError:
-    return "raise" if args.strict else "skip"
 
 
 def write_csv(summary: Summary, out: IO[str]) -> None:
@@ -159,4 +149,4 @@ def write_table(summary: Summary, out: IO[str]) -> None:
         out.write(f"\nnote: {note}\n")
 
 
-__all__ = ["CLASSES", "register", "run"]
+__all__ = ["register", "run", "write_csv", "write_table"]
