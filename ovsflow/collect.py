@@ -44,8 +44,11 @@ __all__ = [
     "Snapshot",
     "Source",
     "collect_dump",
+    "collect_ports",
     "collect_series",
     "collect_snapshot",
+    "collect_tc",
+    "dump_devices",
     "meta_line",
     "snapshot_path",
 ]
@@ -79,7 +82,8 @@ class Source:
     daemon name looked up in the run directory.  With ``pod`` the command runs
     in that pod through ``kubectl exec``, in ``namespace`` and, when given,
     ``container`` and kubeconfig ``context``; ``target`` then names a socket
-    inside the pod.
+    inside the pod.  ``db`` is the OVSDB remote ``ovs-vsctl --db`` takes, for
+    the port table (default: ovs-vsctl's own default).
     """
 
     target: str | None = None
@@ -89,15 +93,28 @@ class Source:
     context: str | None = None
     kubectl: str = "kubectl"
     appctl: str = "ovs-appctl"
+    vsctl: str = "ovs-vsctl"
+    tc: str = "tc"
+    db: str | None = None
 
     def argv(self, *appctl_args: str) -> list[str]:
         """The full command line that runs ``ovs-appctl appctl_args...``."""
         command = [self.appctl]
         if self.target:
             command += ["-t", self.target]
-        command += appctl_args
+        return self.wrap([*command, *appctl_args])
+
+    def vsctl_argv(self, *vsctl_args: str) -> list[str]:
+        """The full command line that runs ``ovs-vsctl [--db=DB] args...``."""
+        command = [self.vsctl]
+        if self.db:
+            command.append(f"--db={self.db}")
+        return self.wrap([*command, *vsctl_args])
+
+    def wrap(self, command: Sequence[str]) -> list[str]:
+        """``command`` as it runs at this source: itself, or in the pod."""
         if not self.pod:
-            return command
+            return list(command)
         prefix = [self.kubectl]
         if self.context:
             prefix += ["--context", self.context]
@@ -198,6 +215,98 @@ def collect_series(
         if n and delay > 0:
             sleep(delay)
         yield collect_snapshot(source, types=types, timeout=timeout)
+
+
+def collect_ports(
+    source: Source | None = None, *, timeout: float = 30.0
+) -> dict[str, Any]:
+    """The port table of ``source``, as the document ``ovsflow.ports.load`` reads.
+
+    It holds ``ovs-vsctl --format=json list Interface`` (parsed), and the
+    text of ``dpctl/show`` and ``dpif/show``, which give the datapath port
+    numbers that dumps use (they differ from OpenFlow port numbers).
+    """
+    from ovsflow.ports import PORTS_FORMAT
+
+    source = source or Source()
+    list_interfaces = source.vsctl_argv("--format=json", "list", "Interface")
+    text = _run(source, list_interfaces, timeout)
+    try:
+        interfaces = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CollectError(
+            f"ovs-vsctl printed no JSON ({exc.msg}); command: "
+            f"{shlex.join(list_interfaces)}"
+        ) from exc
+    return {
+        "format": PORTS_FORMAT,
+        "time": _now(),
+        "interfaces": interfaces,
+        "dpctl_show": _run(source, source.argv("dpctl/show"), timeout),
+        "dpif_show": _run(source, source.argv("dpif/show"), timeout),
+    }
+
+
+def collect_tc(
+    devices: Sequence[str], source: Source | None = None, *, timeout: float = 30.0
+) -> str:
+    """``tc -s filter show dev DEV ingress`` for each device, one section each.
+
+    Each section starts with a header line (:func:`ovsflow.tc.section_header`).
+    A device tc cannot show (gone, not a netdev) gets its error in the header
+    and an empty body; a missing ``tc`` program is an error for the whole call.
+    """
+    from ovsflow.tc import section_header
+
+    source = source or Source()
+    out = []
+    for dev in devices:
+        command = source.wrap(
+            [source.tc, "-s", "filter", "show", "dev", dev, "ingress"]
+        )
+        try:
+            body, error = _run(source, command, timeout), None
+        except CollectToolMissingError:
+            raise
+        except CollectError as exc:
+            body, error = "", str(exc)
+        out.append(section_header(dev, command, error) + body)
+    return "".join(out)
+
+
+def dump_devices(
+    dump: str, source: Source | None = None, *, timeout: float = 30.0
+) -> list[str]:
+    """The input ports of the flows in ``dump``, as device names, in order.
+
+    Numbered ports are named through ``dpctl/show`` of ``source`` (asked only
+    when the dump has numbers); a number it does not list is left out.
+    """
+    from ovsflow.dump import DumpReader
+    from ovsflow.ports import parse_dpctl_show
+
+    seen: dict[object, None] = {}
+    for flow in DumpReader(dump, "skip", "<collected>"):
+        if flow.match.in_port is not None:
+            seen.setdefault(flow.match.in_port, None)
+    numbered = [p for p in seen if isinstance(p, int)]
+    names = {}
+    if numbered:
+        shown = _run(
+            source or Source(), (source or Source()).argv("dpctl/show"), timeout
+        )
+        names = {n: name for n, (name, _) in parse_dpctl_show(shown).items()}
+    out: list[str] = []
+    for port in seen:
+        name = names.get(port) if isinstance(port, int) else str(port)
+        if name is not None and name not in out:
+            out.append(name)
+    return out
+
+
+def _now() -> str:
+    when = datetime.now(timezone.utc)
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def meta_line(meta: Mapping[str, Any]) -> str:

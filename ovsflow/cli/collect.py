@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from ovsflow.collect import (
@@ -12,7 +14,10 @@ from ovsflow.collect import (
     DUMP_TYPES,
     Snapshot,
     Source,
+    collect_ports,
     collect_series,
+    collect_tc,
+    dump_devices,
     snapshot_path,
 )
 from ovsflow.errors import CollectError
@@ -49,6 +54,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--count", type=int, default=1, metavar="N", help="how many snapshots"
+    )
+    parser.add_argument(
+        "--ports",
+        metavar="FILE",
+        help="also save the port table (ovs-vsctl list Interface, dpctl/show, "
+        "dpif/show) as JSON here, for 'ovsflow explain --ports'",
+    )
+    parser.add_argument(
+        "--tc",
+        metavar="FILE",
+        help="also save 'tc -s filter show dev DEV ingress' of every input port "
+        "of the dump here",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="REMOTE",
+        help="OVSDB remote for ovs-vsctl (--ports), e.g. unix:/run/openvswitch/db.sock",
     )
     parser.set_defaults(func=run)
 
@@ -103,6 +125,11 @@ def source_from_args(args: argparse.Namespace) -> Source:
 def run(args: argparse.Namespace) -> int:
     """Collect one snapshot or a series and write it out."""
     source = source_from_args(args)
+    if getattr(args, "db", None):
+        source = replace(source, db=args.db)
+    extras = args.ports or args.tc
+    if extras and args.count > 1:
+        raise CollectError("--ports and --tc go with a single snapshot, not --count")
     if args.count > 1 and args.output is None:
         raise CollectError(
             "a series (--count above 1) needs -o with {n} or {time}, or a directory"
@@ -119,7 +146,21 @@ def run(args: argparse.Namespace) -> int:
     )
     for n, snapshot in enumerate(series, start=1):
         _write(snapshot, args.output, n, single=args.count == 1)
+        if args.ports:
+            document = collect_ports(source, timeout=args.timeout)
+            _save(Path(args.ports), json.dumps(document, indent=1) + "\n")
+        if args.tc:
+            devices = dump_devices(snapshot.text, source, timeout=args.timeout)
+            _save(Path(args.tc), collect_tc(devices, source, timeout=args.timeout))
     return 0
+
+
+def _save(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CollectError(f"cannot write {str(path)!r}: {exc.strerror}") from exc
+    logger.info("wrote %s", path)
 
 
 def _write(snapshot: Snapshot, output: str | None, n: int, *, single: bool) -> None:
