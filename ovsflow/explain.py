@@ -461,12 +461,13 @@ class Report:
             self.add(flow, source)
 
     def sorted_groups(self) -> list[Group]:
-        """Groups by packets, then flows, biggest first; each group's flows
-        by packets too."""
+        """Groups by packets, then flows, biggest first, and the flows no rule
+        explains last: they name no blocker.  Each group's flows by packets."""
         for group in self.groups.values():
             self._trim(group)
         return sorted(
-            self.groups.values(), key=lambda g: (-g.packets, -g.flows, g.rule)
+            self.groups.values(),
+            key=lambda g: (g.rule == NO_RULE, -g.packets, -g.flows, g.rule),
         )
 
     def as_dict(self) -> dict[str, Any]:
