@@ -27,9 +27,11 @@ from ovsflow.records import (
     Unformattable,
 )
 from ovsflow.values import (
+    FIELD_WIDTHS,
     FLAG_KINDS,
     FlagsMatch,
     Masked,
+    check_width,
     decode_flags,
     decode_frag,
     typed,
@@ -42,7 +44,8 @@ U64_MAX = (1 << 64) - 1
 class SemanticError(ValueError):
     """A piece that parses but cannot mean anything (bad flag, bad address).
 
-    ``column`` is 1-based when known.
+    ``column`` is 1-based when known; otherwise ``token`` is the text to
+    point at, searched from offset ``search_from`` of the line.
     """
 
     def __init__(
@@ -51,6 +54,7 @@ class SemanticError(ValueError):
         super().__init__(message)
         self.column = column
         self.token = token
+        self.search_from = 0
 
 
 # ---- Leaves --------------------------------------------------------------
@@ -69,12 +73,29 @@ def field(name: str, value: Masked) -> Field:
 
 
 def node(name: str, args: tuple[Arg, ...]) -> Node:
-    """A nested ``name(args)``; flag fields are decoded to FlagsMatch."""
+    """A nested ``name(args)``; flag fields are decoded to FlagsMatch.
+
+    Raises SemanticError for a value too wide for its field (FIELD_WIDTHS).
+    """
+    if name in FIELD_WIDTHS:
+        _check_widths(name, args)
     if name in FLAG_KINDS and len(args) == 1 and isinstance(args[0], Masked):
         return Node(name, (decode_flags(name, args[0]),))
     if name in FLAG_KINDS and not args:
         return Node(name, (FlagsMatch(name, 0, 0, ""),))
     return Node(name, args)
+
+
+def _check_widths(name: str, args: tuple[Arg, ...]) -> None:
+    for arg in args:
+        if isinstance(arg, Field) and isinstance(arg.value, Masked):
+            problem = check_width(name, arg.name, arg.value)
+        elif isinstance(arg, Masked) and len(args) == 1:
+            problem = check_width(name, "", arg)
+        else:
+            continue
+        if problem is not None:
+            raise SemanticError(problem, token=str(arg))
 
 
 def key(name: str, args: tuple[Arg, ...]) -> Key:
@@ -203,9 +224,11 @@ def _counter(name: str, text: str) -> int:
         raise SemanticError(
             f"{name}: expected a whole number, got {text!r}", token=text
         )
-    value = int(text)
+    # 20 digits hold any 64-bit number; a longer one is refused unconverted.
+    value = int(text) if len(text) <= 20 else U64_MAX + 1
     if value > U64_MAX:
-        raise SemanticError(f"{name}: {text} does not fit in 64 bits", token=text)
+        shown = text if len(text) <= 40 else text[:40] + "..."
+        raise SemanticError(f"{name}: {shown} does not fit in 64 bits", token=text)
     return value
 
 
@@ -259,7 +282,8 @@ class ToRecords(Transformer[Token, Any]):
     def key(self, name: Token, args: tuple[Arg, ...] | None) -> Key:
         try:
             return key(str(name), args or ())
-        except SemanticError:
+        except SemanticError as exc:
+            exc.search_from = name.end_pos or 0  # the token is inside the key
             raise
         except ValueError as exc:
             raise SemanticError(str(exc), _col(name)) from None
@@ -307,6 +331,9 @@ class ToRecords(Transformer[Token, Any]):
     def call(self, name: Token, args: tuple[Arg, ...] | None) -> Node:
         try:
             return node(str(name), args or ())
+        except SemanticError as exc:
+            exc.search_from = name.end_pos or 0  # the token is inside the call
+            raise
         except ValueError as exc:
             raise SemanticError(str(exc), _col(name)) from None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from lark.exceptions import UnexpectedToken, VisitError
 
 from ovsflow._build import ToRecords
 from ovsflow.errors import ParseError
+from ovsflow.limits import MAX_LINE_LENGTH, MAX_NESTING
 
 GRAMMAR_NAME = "dump_flows.lark"
 
@@ -95,8 +97,11 @@ def describe_expected(names: set[str] | frozenset[str]) -> str:
 def parse_line(text: str, start: str = "start", line: int = 1) -> Any:
     """Parse one line with the grammar and build its record.
 
-    Raises ParseError naming the line, the column and what was expected.
+    Raises ParseError naming the line, the column and what was expected;
+    a line over the limits of :mod:`ovsflow.limits` is refused before Lark
+    sees it.
     """
+    check_limits(text, line)
     try:
         tree = parser().parse(text, start=start)
         return _TRANSFORMER.transform(tree)
@@ -114,13 +119,49 @@ def parse_line(text: str, start: str = "start", line: int = 1) -> Any:
         ) from None
 
 
+def check_limits(text: str, line: int = 1) -> None:
+    """Refuse a line longer than MAX_LINE_LENGTH or nested deeper than MAX_NESTING.
+
+    One linear scan, so that neither Lark nor the transformer (which recurses
+    once per level) ever sees such a line.  Raises ParseError at the first
+    character past the limit.
+    """
+    if len(text) > MAX_LINE_LENGTH:
+        raise ParseError(
+            f"line too long: {len(text)} characters, the limit is {MAX_LINE_LENGTH}",
+            text=text,
+            line=line,
+            column=MAX_LINE_LENGTH + 1,
+            expected="a shorter line",
+        )
+    if text.count("(") + text.count("{") <= MAX_NESTING:
+        return  # cannot nest deeper than it has brackets
+    depth = 0
+    for m in _BRACKETS.finditer(text):
+        if m.group() in "({":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise ParseError(
+                    f"nested too deep: more than {MAX_NESTING} levels of brackets",
+                    text=text,
+                    line=line,
+                    column=m.start() + 1,
+                    expected="fewer nested brackets",
+                )
+        else:
+            depth = max(depth - 1, 0)
+
+
+_BRACKETS = re.compile(r"[(){}]")
+
+
 def _short(token: str) -> str:
     return token if len(token) <= 20 else token[:20] + "..."
 
 
 def _token_column(exc: ValueError, text: str) -> int:
     token = getattr(exc, "token", None)
-    at = text.find(token) if token else -1
+    at = text.find(token, getattr(exc, "search_from", 0)) if token else -1
     return at + 1 if at >= 0 else 1
 
 

@@ -58,9 +58,16 @@ def typed(text: str) -> Value:
     return value
 
 
+#: More decimal digits than any number OVS prints (a 128-bit ct_label has 39).
+#: A longer run of digits is hex data printed without 0x, such as the up to
+#: 131,024 digits of ``userdata(...)``, and stays text: converting it would
+#: cost time quadratic in its length (Python refuses past 4,300 digits).
+_MAX_DEC_DIGITS = 40
+
+
 def _type_token(text: str) -> Value:
     if _DEC.match(text):
-        return int(text)
+        return int(text) if len(text) <= _MAX_DEC_DIGITS else text
     if _HEX.match(text):
         return int(text, 16)
     if _IPV4.match(text):
@@ -298,6 +305,110 @@ def _flag_bits(flags: type[enum.IntFlag], names: list[str], kind: str) -> int:
     return bits
 
 
+# ---- Field widths --------------------------------------------------------
+
+# What each numeric or address field of a key may hold, as lib/odp-util.c
+# scans it (parse_odp_key_mask_attr: SCAN_FIELD with u8, be16, u32, ipv4,
+# in6_addr, eth; scan_vid 12 bits, scan_mpls_label 20 bits, scan_ipv6_label 20
+# bits...).  A number is a width in bits; "" names the one value of a
+# single-valued key such as eth_type(0x0800).  The set() action, push_vlan,
+# push_mpls and the header of tnl_push print the same fields under the same
+# names, so they share the table.  Fields not listed are not checked.
+IPV4, IPV6, ETH = "an IPv4 address", "an IPv6 address", "an Ethernet address"
+_U8, _U16, _U32 = 8, 16, 32
+Widths = dict[str, "int | str"]
+_VLAN: Widths = {"vid": 12, "pcp": 3, "cfi": 1, "tpid": _U16}
+_MPLS: Widths = {"label": 20, "tc": 3, "ttl": _U8, "bos": 1, "eth_type": _U16}
+_PORTS: Widths = {"src": _U16, "dst": _U16}
+_TP: Widths = {"tp_src": _U16, "tp_dst": _U16}
+FIELD_WIDTHS: dict[str, Widths] = {
+    "in_port": {"": _U32},  # printed as a name with --names: then not checked
+    "skb_priority": {"": _U32},
+    "skb_mark": {"": _U32},
+    "recirc_id": {"": _U32},
+    "dp_hash": {"": _U32},
+    "ct_state": {"": _U32},
+    "ct_zone": {"": _U16},
+    "ct_mark": {"": _U32},
+    "ct_label": {"": 128},
+    "eth_type": {"": _U16},
+    "tcp_flags": {"": _U16},
+    "ct_tuple4": {"src": IPV4, "dst": IPV4, "proto": _U8, **_TP},
+    "ct_tuple6": {"src": IPV6, "dst": IPV6, "proto": _U8, **_TP},
+    "tunnel": {
+        "tun_id": 64,
+        "src": IPV4,
+        "dst": IPV4,
+        "ipv6_src": IPV6,
+        "ipv6_dst": IPV6,
+        "tos": _U8,
+        "ttl": _U8,
+        **_TP,
+    },
+    "eth": {"src": ETH, "dst": ETH, "dl_type": _U16},
+    "vlan": _VLAN,
+    "push_vlan": _VLAN,
+    "mpls": _MPLS,
+    "push_mpls": _MPLS,
+    "ipv4": {"src": IPV4, "dst": IPV4, "proto": _U8, "tos": _U8, "ttl": _U8},
+    "ipv6": {
+        "src": IPV6,
+        "dst": IPV6,
+        "label": 20,
+        "proto": _U8,
+        "tclass": _U8,
+        "hlimit": _U8,
+    },
+    "tcp": _PORTS,
+    "udp": {**_PORTS, "csum": _U16},
+    "sctp": _PORTS,
+    "icmp": {"type": _U8, "code": _U8},
+    "icmpv6": {"type": _U8, "code": _U8},
+    "arp": {"sip": IPV4, "tip": IPV4, "op": _U16, "sha": ETH, "tha": ETH},
+    "nd": {"target": IPV6, "sll": ETH, "tll": ETH},
+    "nd_ext": {"nd_reserved": _U32, "nd_options_type": _U8},
+    "packet_type": {"ns": _U16, "id": _U16},
+}
+
+_KIND_TYPES: dict[str, type] = {IPV4: IPv4Address, IPV6: IPv6Address, ETH: EthAddr}
+
+
+def check_width(key: str, name: str, masked: Masked) -> str | None:
+    """Why ``masked`` cannot be field ``name`` of ``key``, or None if it can.
+
+    ``name`` is "" for the value of a single-valued key.  Both the value and
+    the mask must fit the field (see FIELD_WIDTHS).
+
+    >>> check_width("tcp", "dst", Masked(70000, None, "70000"))
+    'tcp(dst=70000): the value does not fit in 16 bits'
+    """
+    want = FIELD_WIDTHS.get(key, {}).get(name)
+    if want is None:
+        return None
+    text = str(masked)
+    if len(text) > 40:
+        text = text[:40] + "..."  # the whole token is under the caret anyway
+    shown = f"{key}({name}={text})" if name else f"{key}({text})"
+    for part, value in (("the value", masked.value), ("the mask", masked.mask)):
+        if value is None:
+            continue
+        if isinstance(want, str):
+            if not isinstance(value, _KIND_TYPES[want]):
+                return f"{shown}: {part} is not {want}"
+        elif isinstance(value, int) or (isinstance(value, str) and _DEC.match(value)):
+            # A str of digits is one too long to convert: it cannot fit.
+            if isinstance(value, str) or value >> want:
+                return f"{shown}: {part} does not fit in {want} bits"
+        elif not (key in _NAMED and isinstance(value, str)):
+            return f"{shown}: {part} is not a number"
+    return None
+
+
+# Single-valued keys whose value may also be a word: a port name (--names)
+# or flags (ct_state(+trk), tcp_flags(syn|ack)), checked when decoded.
+_NAMED = frozenset({"in_port", "ct_state", "tcp_flags"})
+
+
 __all__ = [
     "CtState",
     "EthAddr",
@@ -307,6 +418,7 @@ __all__ = [
     "TcpFlags",
     "TunnelFlags",
     "Value",
+    "check_width",
     "decode_flags",
     "decode_frag",
     "typed",

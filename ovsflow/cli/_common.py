@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import IO
 
 from ovsflow import samples
-from ovsflow.dump import DumpReader, OnError
+from ovsflow.dump import DumpReader, Note, OnError
 from ovsflow.errors import InputError
+from ovsflow.records import Flow
 
 #: How many skipped lines are listed on stderr before the rest are counted.
 SKIPPED_SHOWN = 20
@@ -57,13 +58,45 @@ def on_error(strict: bool) -> OnError:
     return "raise" if strict else "skip"
 
 
+class CliReader(DumpReader):
+    """A DumpReader for the command line.
+
+    Read to its end, it lists its notes (joined lines, replaced bytes) on
+    stderr, and it refuses an input with no lines at all: an empty file is
+    far more often a failed copy or a dump that never ran than an idle
+    datapath.
+    """
+
+    def __iter__(self) -> Iterator[Flow]:
+        yield from super().__iter__()
+        report_notes(str(self.name), self.notes, self.joined, sys.stderr)
+        if self.lines == 0:
+            raise InputError(
+                f"{self.name}: empty, not a single line to read "
+                "(did the dump command print nothing?)"
+            )
+
+
 def readers(names: list[str], strict: bool) -> Iterator[tuple[str, DumpReader]]:
-    """(name, DumpReader) for each input name, '-' being standard input."""
+    """(name, reader) for each input name, '-' being standard input."""
     for name in names:
         if name == "-":
-            yield "<stdin>", DumpReader(sys.stdin.buffer, on_error(strict), "<stdin>")
+            yield "<stdin>", CliReader(sys.stdin.buffer, on_error(strict), "<stdin>")
         else:
-            yield name, DumpReader(Path(name), on_error(strict), name)
+            yield name, CliReader(Path(name), on_error(strict), name)
+
+
+def report_notes(
+    source: str, notes: Sequence[Note], joined: int, stream: IO[str]
+) -> None:
+    """List what the reader did to lines that gave flows, capped, with counts."""
+    for note in notes[:SKIPPED_SHOWN]:
+        print(f"ovsflow: note {source}: {note}", file=stream)
+    more = len(notes) - SKIPPED_SHOWN
+    if more > 0:
+        print(f"ovsflow: ... and {more} more notes", file=stream)
+    if joined:
+        print(f"ovsflow: {joined} wrapped lines joined back in {source}", file=stream)
 
 
 def report_skipped(skipped: Sequence[tuple[str, object]], stream: IO[str]) -> None:
