@@ -2,26 +2,43 @@
 
 Runs ovsflow's ``parse_dump`` (full typed records, every field decoded) and
 ``ovs.flow.odp.ODPFlow`` from PyPI ``ovs[flow]`` on the same lines in the same
-run, and prints both rates and their ratio.  Inputs are named after what they
-stress:
+run, and prints both rates, their ratio, and the peak memory each needed.
+Inputs are named after what they stress:
 
 - ``real_dumps``: every flow line captured from a real OVS (tests/data) and
-  the bundled samples, as they are;
-- ``many_flows``: those lines multiplied into a large dump whose addresses,
-  ports and ufids vary, so that most keys are new to the caches;
-- ``tunnel_heavy``: Geneve/VXLAN flows only, with varied tunnel endpoints.
+  the bundled samples, as they are, several times over;
+- ``ovs_large``: thousands of distinct flows from a real OVS (the test
+  suite's sandbox, see make_ovs_input.py), in several dump forms;
+- ``many_flows``: real lines whose addresses, ports, ufids and counters all
+  vary, so that most keys are new to the caches;
+- ``mixed``: tunnels, conntrack and vendor statistics (offload_packets,
+  offloaded:yes, dp:tc) in equal parts, varied;
+- ``tunnel_heavy``: Geneve/VXLAN flows only, with varied endpoints.
+
+The ``split`` column is the floor: Python reading the same lines and cutting
+each at its top-level commas (str.split and a parenthesis count), building
+nothing.  ``--input FILE`` adds a dump of your own.
+
+``--size N`` also times ``ovsflow summarize`` on an N-flow dump (``--jobs 1``
+and all cores) with its peak memory, against an awk one-liner that only sums
+the packets column and counts ``offloaded:yes``.
 
 ``--quick`` uses small inputs (CI's smoke run).  No result is asserted:
-machines here are shared and noisy; read the ratio, not the seconds.
+machines are shared and noisy; read the ratios, not the seconds.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import gzip
+import os
 import random
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 import uuid
@@ -33,26 +50,37 @@ sys.path.insert(0, str(REPO))
 
 from ovsflow import parse as ovsflow_parse  # noqa: E402
 from ovsflow.dump import parse_dump  # noqa: E402
+from ovsflow.parallel import default_jobs  # noqa: E402
 from ovsflow.values import _TYPED  # noqa: E402
 
-_TOP_COMMA = re.compile(r"[(),]")
+OVS_LARGE = REPO / "benchmarks" / "data" / "ovs-dummy-large.txt.gz"
+#: Lines a tracemalloc run reads (tracemalloc slows Python several times).
+MEMORY_LINES = 2_000
+
+# ---- Inputs --------------------------------------------------------------
+
+
+def dump_lines(path: Path) -> list[str]:
+    """The flow lines of a dump file (plain or gzip)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as f:  # type: ignore[operator]
+        return [
+            line.rstrip("\n")
+            for line in f
+            if line.strip() and not line.startswith(("flow-dump", "#"))
+        ]
 
 
 def real_lines() -> list[str]:
     files = sorted((REPO / "tests" / "data").glob("ovs-*.txt"))
     files += sorted((REPO / "ovsflow" / "samples").glob("*.txt"))
-    out = []
-    for path in files:
-        for line in path.read_text().splitlines():
-            if line and not line.startswith(("flow-dump", "#")):
-                out.append(line)
-    return out
+    return [line for path in files for line in dump_lines(path)]
 
 
 _IPV4 = re.compile(r"\b(\d+)\.(\d+)\.(\d+)\.(\d+)\b")
-_PORT = re.compile(r"\b(src|dst|tp_src|tp_dst)=(\d+)(?![\d.:])")
+_PORT = re.compile(r"\b(src|dst|tp_src|tp_dst)=(\d+)(?![\w.:])")
 _UFID = re.compile(r"ufid:[0-9a-f-]{36}")
-_COUNT = re.compile(r"\b(packets|bytes):(\d+)")
+_COUNT = re.compile(r"\b(packets|bytes|offload_packets|offload_bytes):(\d+)")
 
 
 def vary(line: str, rng: random.Random) -> str:
@@ -68,29 +96,48 @@ def vary(line: str, rng: random.Random) -> str:
     return _COUNT.sub(lambda m: f"{m.group(1)}:{rng.randrange(10**7)}", line)
 
 
-def inputs(quick: bool) -> dict[str, list[str]]:
+def _is_tunnel(line: str) -> bool:
+    return "tunnel(" in line or "tnl_push" in line or "geneve" in line
+
+
+def _is_conntrack(line: str) -> bool:
+    return "ct(" in line or ("ct_state(" in line and "ct_state(0/0)" not in line)
+
+
+def inputs(quick: bool, extra: list[Path]) -> dict[str, list[str]]:
     rng = random.Random(7)
     real = real_lines()
-    n = 2_000 if quick else 100_000
-    many = [vary(rng.choice(real), rng) for _ in range(n)]
-    tunnel = [x for x in real if "tunnel(" in x or "tnl_push" in x or "geneve" in x]
-    tunnels = [vary(rng.choice(tunnel), rng) for _ in range(n // 4)]
-    return {
-        "real_dumps": real * (1 if quick else 20),
-        "many_flows": many,
-        "tunnel_heavy": tunnels,
+    n = 300 if quick else 10_000
+    tunnel = [x for x in real if _is_tunnel(x)]
+    conntrack = [x for x in real if _is_conntrack(x)]
+    vendor = [x for x in real if "offload_packets" in x]
+    pools = [tunnel, conntrack, vendor]
+    out = {
+        "real_dumps": real * (1 if quick else 10),
+        "ovs_large": dump_lines(OVS_LARGE)[: n if quick else None],
+        "many_flows": [vary(rng.choice(real), rng) for _ in range(n)],
+        "mixed": [vary(rng.choice(pools[i % 3]), rng) for i in range(n)],
+        "tunnel_heavy": [vary(rng.choice(tunnel), rng) for _ in range(n // 2)],
     }
+    for path in extra:
+        out[path.name] = dump_lines(path)
+    return out
+
+
+# ---- What is timed -------------------------------------------------------
 
 
 def clear_caches() -> None:
     ovsflow_parse._KEYS.clear()
     ovsflow_parse._ACTION_LISTS.clear()
+    ovsflow_parse._ARGS.clear()
     _TYPED.clear()
 
 
 def run_ovsflow(lines: list[str]) -> int:
+    """Full typed records of every line, through the dump reader."""
     clear_caches()
-    return sum(1 for _ in parse_dump("\n".join(lines) + "\n"))
+    return sum(1 for _ in parse_dump(iter(lines)))
 
 
 def run_odpflow(lines: list[str]) -> int:
@@ -100,33 +147,38 @@ def run_odpflow(lines: list[str]) -> int:
 
 
 def run_split(lines: list[str]) -> int:
-    """The floor: read each line and cut it at top-level commas."""
+    """The floor: cut each line at its top-level commas, build nothing."""
     count = 0
     for line in lines:
-        depth = 0
-        for m in _TOP_COMMA.finditer(line):
-            c = m.group()
-            depth += (c == "(") - (c == ")")
+        items, held = [], ""
+        for part in line.split(","):
+            held = f"{held},{part}" if held else part
+            if held.count("(") == held.count(")"):
+                items.append(held)
+                held = ""
         count += 1
     return count
 
 
-def measure(func: Callable[[list[str]], int], lines: list[str]) -> tuple[float, float]:
-    """(flows per second, peak MiB traced) of a function, in two runs.
+def rate(func: Callable[[list[str]], int], lines: list[str]) -> float:
+    """Flows per second: the best of two runs (machines here are noisy)."""
+    best = float("inf")
+    for _ in range(2):
+        gc.collect()
+        start = time.perf_counter()
+        func(lines)
+        best = min(best, time.perf_counter() - start)
+    return len(lines) / best
 
-    tracemalloc slows Python several times over, so the rate comes from a run
-    without it and the memory from a second run with it.
-    """
-    gc.collect()
-    start = time.perf_counter()
-    n = func(lines)
-    elapsed = time.perf_counter() - start
+
+def peak_mib(func: Callable[[list[str]], int], lines: list[str]) -> float:
+    """Peak MiB Python allocated while reading ``lines``."""
     gc.collect()
     tracemalloc.start()
     func(lines)
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
-    return n / elapsed, peak
+    return peak
 
 
 def supported_by_odpflow(lines: list[str]) -> list[str]:
@@ -142,30 +194,148 @@ def supported_by_odpflow(lines: list[str]) -> list[str]:
     return ok
 
 
+def parse_table(sets: dict[str, list[str]]) -> None:
+    print(
+        f"{'input':<14} {'flows':>7} {'ovsflow/s':>10} {'ODPFlow/s':>10} "
+        f"{'ratio':>6} {'split/s':>9} {'of split':>8}  peak MiB ovsflow/ODPFlow"
+    )
+    for name, lines in sets.items():
+        same = supported_by_odpflow(lines)
+        dropped = len(lines) - len(same)
+        ours, ref, floor = (
+            rate(f, same) for f in (run_ovsflow, run_odpflow, run_split)
+        )
+        sample = same[:MEMORY_LINES]
+        ours_mem, ref_mem = peak_mib(run_ovsflow, sample), peak_mib(run_odpflow, sample)
+        print(
+            f"{name:<14} {len(same):>7} {ours:>10.0f} {ref:>10.0f} {ours / ref:>5.1f}x "
+            f"{floor:>9.0f} {ours / floor:>8.1%}  {ours_mem:.1f}/{ref_mem:.1f}"
+            + (f"  [{dropped} lines ODPFlow rejects left out]" if dropped else ""),
+            flush=True,
+        )
+    print(f"(peak MiB: Python allocations reading the first {MEMORY_LINES} lines)")
+
+
+# ---- ovsflow summarize on a large dump -----------------------------------
+
+_UFID_TEXT = re.compile(r"ufid:[0-9a-f-]{36}")
+_PACKETS = re.compile(r"packets:\d+")
+
+
+def write_big_dump(path: Path, size: int) -> None:
+    """A dump of ``size`` flows: the ovs_large lines with new ufids and counts.
+
+    Every tenth flow is marked ``offloaded:yes`` (as TC would print it) so the
+    offload column has something to count.
+    """
+    base = dump_lines(OVS_LARGE)
+    rng = random.Random(11)
+    with path.open("w") as out:
+        for i in range(size):
+            line = base[i % len(base)]
+            line = _UFID_TEXT.sub(f"ufid:{uuid.UUID(int=rng.getrandbits(128))}", line)
+            line = _PACKETS.sub(f"packets:{i % 9973}", line, count=1)
+            if i % 10 == 0:
+                line = line.replace(", actions:", ", offloaded:yes, actions:", 1)
+            out.write(line + "\n")
+
+
+def timed_child(argv: list[str]) -> tuple[float, float | None]:
+    """(seconds, peak RSS MiB or None) of a command.
+
+    The peak comes from GNU time (Debian package ``time``), which forks the
+    command from its own small process: the harness's rusage of its children
+    would count this big process's pages in each child before its exec.  For
+    ``--jobs N`` it is the largest single process, not the sum.
+    """
+    gnu_time = Path("/usr/bin/time")
+    wrapped = [str(gnu_time), "-f", "%M", *argv] if gnu_time.exists() else argv
+    start = time.perf_counter()
+    done = subprocess.run(wrapped, capture_output=True, text=True, check=True, cwd=REPO)
+    elapsed = time.perf_counter() - start
+    if not gnu_time.exists():
+        return elapsed, None
+    return elapsed, int(done.stderr.strip().splitlines()[-1]) / 1024
+
+
+AWK = (
+    '{for(i=1;i<=NF;i++) if($i ~ /^packets:/){sub(/^packets:/,"",$i);'
+    'sub(/,$/,"",$i); p+=$i} if(/offloaded:yes/) o++} END{print p, o}'
+)
+
+
+def summarize_table(size: int) -> None:
+    awk = shutil.which("mawk") or shutil.which("awk")
+    with tempfile.TemporaryDirectory(prefix="ovsflow-bench-") as tmp:
+        path = Path(tmp) / "big.txt"
+        write_big_dump(path, size)
+        mib = path.stat().st_size / 2**20
+        print(f"\novsflow summarize on {size} flows ({mib:.0f} MiB of text)")
+        print(f"{'command':<34} {'seconds':>8} {'flows/s':>9} {'peak RSS MiB':>13}")
+        rows: list[tuple[str, list[str]]] = []
+        if awk:
+            rows.append(
+                (f"{Path(awk).name} (packets, offloaded)", [awk, AWK, str(path)])
+            )
+        jobs = default_jobs()
+        cli = [sys.executable, "-m", "ovsflow", "summarize", "--format", "json"]
+        rows.append(("ovsflow summarize --jobs 1", [*cli, "--jobs", "1", str(path)]))
+        if jobs > 1:
+            rows.append(
+                (
+                    f"ovsflow summarize --jobs {jobs}",
+                    [*cli, "--jobs", str(jobs), str(path)],
+                )
+            )
+        for label, argv in rows:
+            seconds, peak = timed_child(argv)
+            shown = "-" if peak is None else f"{peak:.0f}"
+            print(f"{label:<34} {seconds:>8.1f} {size / seconds:>9.0f} {shown:>13}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small inputs (smoke run)")
+    parser.add_argument(
+        "--input",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="also benchmark this dump file (plain or .gz)",
+    )
+    parser.add_argument(
+        "--size",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time 'ovsflow summarize' on an N-flow dump (e.g. 1000000)",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="INPUT",
+        help="run only these inputs (real_dumps, ovs_large, ...)",
+    )
     args = parser.parse_args()
     try:
         import ovs.flow.odp  # noqa: F401
     except ImportError:
         print("needs the reference parser: pip install 'ovs[flow]'", file=sys.stderr)
         return 1
-    print(
-        f"{'input':<14} {'flows':>8} {'ovsflow/s':>11} {'ODPFlow/s':>11} "
-        f"{'ratio':>6} {'split/s':>11} {'of split':>8}  (peak MiB ovsflow/ODPFlow)"
-    )
-    for name, lines in inputs(args.quick).items():
-        same = supported_by_odpflow(lines)
-        dropped = len(lines) - len(same)
-        ours, ours_mem = measure(run_ovsflow, same)
-        ref, ref_mem = measure(run_odpflow, same)
-        floor, _ = measure(run_split, same)
+    if not OVS_LARGE.exists():
         print(
-            f"{name:<14} {len(same):>8} {ours:>11.0f} {ref:>11.0f} {ours / ref:>5.1f}x "
-            f"{floor:>11.0f} {ours / floor:>7.1%}  ({ours_mem:.1f}/{ref_mem:.1f})"
-            + (f"  [{dropped} lines ODPFlow rejects left out]" if dropped else "")
+            f"{OVS_LARGE} is missing: run benchmarks/make_ovs_input.py", file=sys.stderr
         )
+        return 1
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    sets = inputs(args.quick, args.input)
+    if args.only:
+        sets = {k: v for k, v in sets.items() if k in args.only}
+    parse_table(sets)
+    if args.size:
+        summarize_table(args.size)
     return 0
 
 

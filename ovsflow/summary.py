@@ -35,6 +35,10 @@ from ovsflow.records import Flow
 
 CLASSES = ("hardware", "partial", "tc_software", "software", "unknown")
 
+#: Bytes TC leaves out of each packet (the Ethernet header); ``l2_bytes``
+#: adds them back so that dp:tc and dp:ovs byte counts compare.
+ETH_HEADER_BYTES = 14
+
 
 def offload_class(flow: Flow) -> str:
     """The offload class of a flow (see the module docstring)."""
@@ -95,9 +99,12 @@ class Totals:
     offloaded: Counts = field(default_factory=Counts)
     by_dp: dict[str, Counts] = field(default_factory=dict)
 
-    def add(self, flow: Flow, cls: str) -> None:
+    def add(self, flow: Flow, cls: str, l2_bytes: bool = False) -> None:
         packets, nbytes = flow.stats.packets, flow.stats.bytes
         hw_packets, hw_bytes = hardware_counts(flow, cls)
+        if l2_bytes and flow.dp == "tc":
+            nbytes += ETH_HEADER_BYTES * packets
+            hw_bytes += ETH_HEADER_BYTES * hw_packets
         self.total.add(1, packets, nbytes)
         self.classes[cls].add(1, packets, nbytes)
         self.offloaded.add(1 if cls == "hardware" else 0, hw_packets, hw_bytes)
@@ -166,6 +173,7 @@ class Summary:
 
     by: str | None = None
     top_n: int = 10
+    l2_bytes: bool = False
     totals: Totals = field(default_factory=Totals)
     groups: dict[str, Totals] = field(default_factory=dict)
     skipped: list[tuple[str, Skipped]] = field(default_factory=list)
@@ -181,11 +189,11 @@ class Summary:
     def add(self, flow: Flow, source: str = "") -> None:
         """Count one flow."""
         cls = offload_class(flow)
-        self.totals.add(flow, cls)
+        self.totals.add(flow, cls, self.l2_bytes)
         if self.by is not None:
             value = GROUPINGS[self.by](flow)
             name = "(none)" if value is None else str(value)
-            self.groups.setdefault(name, Totals()).add(flow, cls)
+            self.groups.setdefault(name, Totals()).add(flow, cls, self.l2_bytes)
         if cls != "hardware" and self.top_n > 0:
             self._keep_top(flow, cls, source)
 
@@ -197,7 +205,10 @@ class Summary:
         packets = flow.stats.packets
         if len(self._top) >= self.top_n and packets <= self._top[0][0]:
             return
-        top = TopFlow(packets, flow.stats.bytes, cls, source, flow.line, str(flow))
+        nbytes = flow.stats.bytes
+        if self.l2_bytes and flow.dp == "tc":
+            nbytes += ETH_HEADER_BYTES * packets
+        top = TopFlow(packets, nbytes, cls, source, flow.line, str(flow))
         entry = (packets, -next(self._seq), top)
         if len(self._top) < self.top_n:
             heapq.heappush(self._top, entry)
@@ -218,6 +229,7 @@ class Summary:
     def as_dict(self) -> dict[str, Any]:
         """The summary as the JSON object ``ovsflow summarize`` prints."""
         out = self.totals.as_dict()
+        out["l2_bytes"] = self.l2_bytes
         out["top_not_hardware"] = [
             {
                 "packets": t.packets,
@@ -257,6 +269,16 @@ class Summary:
             notes.append(
                 f"{self.totals.classes['unknown'].flows} flows carry no -m "
                 "attributes; their offload state is unknown"
+            )
+        if self.l2_bytes:
+            notes.append(
+                "bytes of dp:tc flows include the 14-byte Ethernet header "
+                "(--l2-bytes), as the other datapaths count them"
+            )
+        elif "tc" in self.totals.by_dp and len(self.totals.by_dp) > 1:
+            notes.append(
+                "bytes are as dumped: TC counts them without the 14-byte Ethernet "
+                "header and the other datapaths with it; --l2-bytes adds it back"
             )
         if self.skipped:
             notes.append(f"{len(self.skipped)} lines were skipped (see skipped_lines)")

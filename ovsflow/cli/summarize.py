@@ -6,6 +6,7 @@ import argparse
 import csv
 import json
 import sys
+from pathlib import Path
 from typing import IO, Any
 
 from ovsflow.cli._common import (
@@ -18,6 +19,7 @@ from ovsflow.cli._common import (
 from ovsflow.cli.collect import add_source_arguments, source_from_args
 from ovsflow.collect import collect_dump
 from ovsflow.dump import DumpReader
+from ovsflow.parallel import default_jobs, summarize_file
 from ovsflow.summary import GROUPINGS, Summary, Totals
 
 
@@ -52,6 +54,19 @@ def register(sub: Any) -> None:
         default="table",
         help="output format",
     )
+    parser.add_argument(
+        "--l2-bytes",
+        action="store_true",
+        help="add the 14-byte Ethernet header TC leaves out to each packet of "
+        "dp:tc flows, so that bytes compare across datapaths",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=_positive,
+        default=default_jobs(),
+        metavar="N",
+        help="parse each dump file in N processes (standard input: one)",
+    )
     live = parser.add_argument_group(
         "live collection", "with --live, where to collect from (as 'ovsflow collect')"
     )
@@ -64,15 +79,28 @@ def register(sub: Any) -> None:
     parser.set_defaults(func=run)
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
 def run(args: argparse.Namespace) -> int:
-    summary = Summary(by=args.by, top_n=max(args.top, 0))
+    summary = Summary(by=args.by, top_n=max(args.top, 0), l2_bytes=args.l2_bytes)
     sources = list(readers(input_names(args, not args.live), args.strict))
     if args.live:
         source = source_from_args(args)
         text = collect_dump(source, types=args.types, timeout=args.timeout)
         sources.append(("<live>", DumpReader(text, on_error(args.strict), "<live>")))
     for name, reader in sources:
-        summary.add_all(reader, name)
+        if isinstance(reader.source, Path) and args.jobs > 1:
+            summarize_file(summary, reader, args.jobs)
+        else:
+            summary.add_all(reader, name)
         summary.skipped.extend((name, s) for s in reader.skipped)
         summary.meta.extend(reader.meta)
     report_skipped(summary.skipped, sys.stderr)
