@@ -24,10 +24,40 @@ from ovsflow.records import Field, Flow, GeneveOption, Key, Match, Node, Stats
 from ovsflow.summary import Summary, offload_class
 from ovsflow.values import CtState, EthAddr, FlagsMatch, Masked, TcpFlags, TunnelFlags
 
+# The table functions need pandas and pyarrow, which take about a second to
+# import; they load on first use so that commands that never touch them
+# (``ovsflow summarize``) start fast.
+_LAZY = {
+    "DiffResult": "ovsflow.diff",
+    "diff_dumps": "ovsflow.diff",
+    "offload_summary": "ovsflow.analysis",
+    "read_dumps": "ovsflow.table",
+    "to_arrow": "ovsflow.table",
+    "to_dataframe": "ovsflow.table",
+    "top_not_hardware": "ovsflow.analysis",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ovsflow' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
     "Action",
     "CollectError",
     "CtState",
+    "DiffResult",
     "DumpReader",
     "EthAddr",
     "Field",
@@ -49,7 +79,13 @@ __all__ = [
     "TcpFlags",
     "TunnelFlags",
     "collect_dump",
+    "diff_dumps",
     "offload_class",
+    "offload_summary",
     "parse_dump",
     "parse_flow",
+    "read_dumps",
+    "to_arrow",
+    "to_dataframe",
+    "top_not_hardware",
 ]

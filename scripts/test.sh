@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(openvswitch-switch)
+# chromium renders the HTML report in a test (a screenshot); fonts-dejavu-core
+# gives it fonts to draw text with.
+apt_packages=(openvswitch-switch chromium fonts-dejavu-core)
 missing=()
 for pkg in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" \

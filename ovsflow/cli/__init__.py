@@ -17,7 +17,10 @@ from ovsflow.errors import OvsflowError
 # Modules that provide subcommands, in the order ``--help`` lists them.
 _SUBCOMMANDS = (
     "ovsflow.cli.summarize",
+    "ovsflow.cli.explain",
     "ovsflow.cli.parse",
+    "ovsflow.cli.diff",
+    "ovsflow.cli.report",
     "ovsflow.cli.collect",
     "ovsflow.cli.vf",
     "ovsflow.cli.manifest",

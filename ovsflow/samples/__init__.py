@@ -2,6 +2,11 @@
 
 ``kube-ovn-yusur-2200e``: the two flows of the Kube-OVN hardware offload
 guide for a Yusur 2200E NIC (a vendor build of OVS, with offload_packets).
+
+``ovs-dummy-before``, ``ovs-dummy-after``: two ``ovsflow collect`` snapshots
+of a private OVS 3.1 on its userspace dummy datapath, three seconds apart,
+with flows that grew, came back, appeared and disappeared in between
+(made by ``tests/capture_samples.py``).
 """
 
 from __future__ import annotations

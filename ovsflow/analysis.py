@@ -1,0 +1,182 @@
+"""Offload figures from a table of flows (:data:`ovsflow.table.SCHEMA`).
+
+The functions take a DataFrame with the table's columns and use only plain
+column arithmetic, ``groupby(...).sum()`` and ``nlargest``, so that a Dask
+DataFrame with the same columns works the same way.  They give the figures
+``ovsflow summarize`` gives (:mod:`ovsflow.summary`), for any grouping:
+
+>>> from ovsflow import parse_flow
+>>> from ovsflow.table import to_dataframe
+>>> df = to_dataframe([parse_flow(
+...     "in_port(1), packets:10, bytes:1000, used:1.0s, offloaded:yes, dp:tc, "
+...     "actions:2")])
+>>> summary = offload_summary(df)
+>>> summary.loc[0, "packets"], summary.loc[0, "hardware_packet_ratio"]
+(10, 1.0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from ovsflow.summary import CLASSES, ETH_HEADER_BYTES
+
+#: The counters of :func:`offload_summary`, in the order of its columns.
+COUNTS = ("flows", "packets", "bytes")
+HARDWARE = ("hardware_flows", "hardware_packets", "hardware_bytes")
+RATIOS = ("hardware_flow_ratio", "hardware_packet_ratio", "hardware_byte_ratio")
+CLASS_COUNTS = tuple(f"class_{c}_{n}" for c in CLASSES for n in COUNTS)
+SUMMARY_COLUMNS = (*COUNTS, *HARDWARE, *RATIOS, *CLASS_COUNTS)
+
+_COUNTER = pd.ArrowDtype(pa.uint64())
+
+
+def l2_adjusted(df: Any) -> Any:
+    """``bytes`` and ``hardware_bytes`` with 14 bytes per packet added back to
+    ``dp == "tc"`` flows.
+
+    TC counts bytes from the IP header on, while the kernel datapath and DPDK
+    count the Ethernet header too; adding the header back makes bytes of
+    ``dp:tc`` and ``dp:ovs`` flows comparable.
+    """
+    tc = (df["dp"] == "tc").fillna(False)
+    extra = (df["packets"] * ETH_HEADER_BYTES).where(tc, 0)
+    extra_hw = (df["hardware_packets"] * ETH_HEADER_BYTES).where(tc, 0)
+    return df.assign(
+        bytes=(df["bytes"] + extra).astype(_COUNTER),
+        hardware_bytes=(df["hardware_bytes"] + extra_hw).astype(_COUNTER),
+    )
+
+
+def _counts(df: Any, by: list[str]) -> Any:
+    """One counter column per figure, for every flow, ready to be summed."""
+    cls = df["offload_class"].astype(pd.ArrowDtype(pa.string()))
+    columns: dict[str, Any] = {name: df[name] for name in by}
+    one = df["packets"].notna().astype(_COUNTER)  # packets is never null
+    columns["flows"] = one
+    columns["packets"] = df["packets"]
+    columns["bytes"] = df["bytes"]
+    hardware = (cls == "hardware").fillna(False)
+    columns["hardware_flows"] = one.where(hardware, 0)
+    columns["hardware_packets"] = df["hardware_packets"]
+    columns["hardware_bytes"] = df["hardware_bytes"]
+    for name in CLASSES:
+        member = (cls == name).fillna(False)
+        for count in COUNTS:
+            columns[f"class_{name}_{count}"] = columns[count].where(member, 0)
+    return df.assign(**columns)[[*by, *COUNTS, *HARDWARE, *CLASS_COUNTS]]
+
+
+def _is_list(dtype: object) -> bool:
+    return isinstance(dtype, pd.ArrowDtype) and (
+        pa.types.is_list(dtype.pyarrow_dtype)
+        or pa.types.is_large_list(dtype.pyarrow_dtype)
+    )
+
+
+def _ratio(part: Any, whole: Any) -> Any:
+    """part/whole as doubles, null where whole is zero."""
+    double = pd.ArrowDtype(pa.float64())
+    return part.astype(double) / whole.astype(double).where(whole > 0)
+
+
+def offload_summary(
+    df: Any, by: Sequence[str] | str = (), *, l2_bytes: bool = False
+) -> Any:
+    """Offload figures of the flows in ``df``, per group of ``by`` columns.
+
+    One row per group (one row in all when ``by`` is empty), with the group
+    columns, then ``flows``, ``packets``, ``bytes``, the same three in
+    hardware (``hardware_flows``...), ``hardware_flow_ratio``,
+    ``hardware_packet_ratio``, ``hardware_byte_ratio`` (null when the total
+    is zero), and ``class_{class}_{flows,packets,bytes}`` for each offload
+    class.
+    These are the figures of ``ovsflow summarize``.
+
+    A list column in ``by`` (``action_kinds``, ``output_ports``) is exploded
+    first: a flow counts once in each of its values, so the groups add up to
+    more than the total.  A flow with no value (null, or an empty list) is in
+    the group whose key is null.  ``l2_bytes`` adds the 14-byte Ethernet
+    header to each packet of ``dp == "tc"`` flows (:func:`l2_adjusted`);
+    ``result.attrs["l2_bytes"]`` says which was used.
+    """
+    by = [by] if isinstance(by, str) else list(by)
+    missing = [name for name in by if name not in df.columns]
+    if missing:
+        raise ValueError(f"cannot group by {missing!r}: no such column")
+    if l2_bytes:
+        df = l2_adjusted(df)
+    for name in by:
+        if _is_list(df[name].dtype):
+            df = df.explode(name)
+
+    counts = _counts(df, by)
+    if by:
+        summed = counts.groupby(by, dropna=False, observed=True, sort=True).sum()
+        summed = summed.reset_index()
+    else:
+        summed = counts.assign(_all=0).groupby("_all").sum().reset_index(drop=True)
+        if isinstance(summed, pd.DataFrame) and summed.empty:
+            summed = pd.DataFrame({c: pd.array([0], _COUNTER) for c in counts})
+    summed = summed.assign(
+        **{
+            ratio: _ratio(summed[part], summed[whole])
+            for ratio, part, whole in zip(RATIOS, HARDWARE, COUNTS, strict=True)
+        }
+    )
+    summed = summed[[*by, *SUMMARY_COLUMNS]]
+    summed.attrs["l2_bytes"] = l2_bytes
+    return summed
+
+
+#: Columns of :func:`top_not_hardware`.
+TOP_COLUMNS = (
+    "source",
+    "line",
+    "offload_class",
+    "dp",
+    "packets",
+    "bytes",
+    "in_port",
+    "match_text",
+    "actions_text",
+)
+
+
+def top_not_hardware(
+    df: Any, n: int = 10, *, by: str = "packets", l2_bytes: bool = False
+) -> Any:
+    """The ``n`` busiest flows whose offload class is not ``hardware``.
+
+    Sorted by ``by`` (``packets`` or ``bytes``), most first; among equals,
+    the flow read first comes first, as in ``ovsflow summarize``.
+    """
+    if by not in ("packets", "bytes"):
+        raise ValueError(f"by must be 'packets' or 'bytes', not {by!r}")
+    if l2_bytes:
+        df = l2_adjusted(df)
+    cls = df["offload_class"].astype(pd.ArrowDtype(pa.string()))
+    rest = df[(cls != "hardware").fillna(True)]
+    top = rest.nlargest(n, by, keep="first")[list(TOP_COLUMNS)]
+    if isinstance(top, pd.DataFrame):
+        top = top.reset_index(drop=True)
+    top.attrs["l2_bytes"] = l2_bytes
+    return top
+
+
+__all__ = [
+    "CLASS_COUNTS",
+    "COUNTS",
+    "ETH_HEADER_BYTES",
+    "HARDWARE",
+    "RATIOS",
+    "SUMMARY_COLUMNS",
+    "TOP_COLUMNS",
+    "l2_adjusted",
+    "offload_summary",
+    "top_not_hardware",
+]

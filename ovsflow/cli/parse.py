@@ -1,0 +1,170 @@
+"""``ovsflow parse``: dumps as a table, written as Parquet, JSON Lines or CSV."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from ovsflow.cli._common import (
+    add_input_arguments,
+    input_names,
+    readers,
+    report_skipped,
+)
+from ovsflow.errors import InputError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# pyarrow and ovsflow.table are imported where used: they take about a
+# second to load, which every other subcommand would pay at start-up.
+
+FORMATS = ("parquet", "jsonl", "csv")
+_EXTENSIONS = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+}
+# Rows per batch.  Parquet writes one row group per batch, so a big batch
+# reads back faster; text formats use small ones so that the first lines
+# come out at once (``ovsflow parse big.txt | head``).
+_BATCH_ROWS = {"parquet": 65536, "jsonl": 2048, "csv": 2048}
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "parse",
+        help="write the flows of dumps as Parquet, JSON Lines or CSV",
+        description=(
+            "Write one row per flow, with the columns of docs/schema.md, as "
+            "Parquet, JSON Lines or CSV. Streams in batches: memory does not "
+            "grow with the dump."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add_input_arguments(parser)
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        default=None,
+        help="file to write (.parquet, .jsonl, .csv); standard output without it",
+    )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="output format; by default from the extension of OUT, else jsonl",
+    )
+    parser.set_defaults(func=run)
+
+
+def output_format(output: str | None, chosen: str | None) -> str:
+    """The format to write: ``--format``, else OUT's extension, else jsonl."""
+    if chosen is not None:
+        return chosen
+    if output is None:
+        return "jsonl"
+    suffix = Path(output).suffix.lower()
+    try:
+        return _EXTENSIONS[suffix]
+    except KeyError:
+        known = ", ".join(_EXTENSIONS)
+        raise InputError(
+            f"{output}: cannot tell the format from the extension {suffix!r} "
+            f"(known: {known}); give --format"
+        ) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from ovsflow.table import iter_batches
+
+    fmt = output_format(args.output, args.format)
+    if args.output is None and fmt == "parquet" and sys.stdout.isatty():
+        raise InputError(
+            "will not write Parquet (binary) to a terminal: give -o FILE or "
+            "redirect standard output"
+        )
+    skipped: list[tuple[str, object]] = []
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for name, reader in readers(input_names(args), args.strict):
+            yield from iter_batches(reader, source=name, batch_size=_BATCH_ROWS[fmt])
+            skipped.extend((name, s) for s in reader.skipped)
+
+    if args.output is None:
+        stream = sys.stdout.buffer if fmt == "parquet" else sys.stdout
+        write(batches(), fmt, stream)
+    else:
+        write_file(batches(), fmt, Path(args.output))
+    report_skipped(skipped, sys.stderr)
+    return 0
+
+
+def write_file(batches: Iterator[pa.RecordBatch], fmt: str, path: Path) -> None:
+    """Write to a temporary file next to ``path``, renamed when complete.
+
+    A dump that fails half-way leaves no half-written file behind.
+    """
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        mode = "wb" if fmt == "parquet" else "w"
+        with open(partial, mode, **({} if fmt == "parquet" else _TEXT)) as out:
+            write(batches, fmt, out)
+        os.replace(partial, path)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+_TEXT: dict[str, Any] = {"encoding": "utf-8", "newline": ""}
+
+
+def write(batches: Iterator[pa.RecordBatch], fmt: str, out: IO[Any]) -> None:
+    """Write record batches of SCHEMA to ``out`` in ``fmt``."""
+    import pyarrow.parquet as pq
+
+    from ovsflow.table import SCHEMA
+
+    if fmt == "parquet":
+        with pq.ParquetWriter(out, SCHEMA) as writer:
+            for batch in batches:
+                writer.write_batch(batch)
+    elif fmt == "jsonl":
+        for batch in batches:
+            out.writelines(
+                json.dumps(row, ensure_ascii=False) + "\n" for row in batch.to_pylist()
+            )
+    else:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(SCHEMA.names)
+        for batch in batches:
+            writer.writerows([_csv_cell(v) for v in row] for row in _rows(batch))
+
+
+def _rows(batch: pa.RecordBatch) -> Iterator[tuple[Any, ...]]:
+    columns = [column.to_pylist() for column in batch.columns]
+    return zip(*columns, strict=True)
+
+
+def _csv_cell(value: Any) -> Any:
+    """A CSV cell: empty for null, JSON for lists and structs, true/false."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+__all__ = ["FORMATS", "output_format", "register", "run", "write"]

@@ -1,0 +1,76 @@
+"""``ovsflow report``: one self-contained HTML page with charts."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from ovsflow.cli._common import (
+    add_input_arguments,
+    input_names,
+    readers,
+    report_skipped,
+)
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "report",
+        help="an HTML page with the summary and charts of one or more dumps",
+        description=(
+            "Write one HTML page that opens with no network: the offload summary, "
+            "charts of the hardware share by datapath layer, by input port and "
+            "(several dumps) over time, and the busiest flows not in hardware. "
+            "Dumps are put in time order by the capture time of their "
+            "'# ovsflow-meta:' header, else by file modification time."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add_input_arguments(parser)
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE",
+        help="where to write the page (for example report.html)",
+    )
+    parser.add_argument(
+        "--top",
+        type=int,
+        default=10,
+        metavar="N",
+        help="list the N busiest flows not in hardware (0: none)",
+    )
+    parser.add_argument(
+        "--l2-bytes",
+        action="store_true",
+        help="add the 14-byte Ethernet header per packet to the bytes of TC flows",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    # Imported here: matplotlib takes a second to load, and the other
+    # subcommands should not pay for it.
+    from ovsflow.report import load_readers, save_report
+
+    start = time.perf_counter()
+    loaded = load_readers(
+        reader for _, reader in readers(input_names(args), args.strict)
+    )
+    report_skipped([(d.source, s) for d in loaded.dumps for s in d.skipped], sys.stderr)
+    size = save_report(
+        loaded, args.output, top=max(args.top, 0), l2_bytes=args.l2_bytes
+    )
+    elapsed = time.perf_counter() - start
+    print(
+        f"ovsflow: wrote {args.output} ({size:,} bytes): {len(loaded.df)} flows "
+        f"from {len(loaded.dumps)} dumps in {elapsed:.1f}s",
+        file=sys.stderr,
+    )
+    return 0
+
+
+__all__ = ["register", "run"]
