@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Union
 
@@ -32,6 +33,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ovsflow.analysis import l2_adjusted
+from ovsflow.dump import FILE_TIME, NO_TIME, dump_time
 from ovsflow.errors import InputError
 from ovsflow.records import Flow
 from ovsflow.summary import ratio
@@ -137,18 +139,27 @@ def _totals(flows: pd.DataFrame, interval: float) -> dict[str, Any]:
     }
 
 
-def _frame(dump: DumpLike, l2_bytes: bool) -> tuple[pd.DataFrame, float | None]:
-    """The dump as a table with a match key, and its file's mtime if a file."""
-    mtime = None
+def _frame(
+    dump: DumpLike, l2_bytes: bool
+) -> tuple[pd.DataFrame, tuple[datetime | None, str]]:
+    """The dump as a table with a match key, and when it was taken.
+
+    The time is the capture time of its ``# ovsflow-meta:`` header, else its
+    file's modification time (see :func:`ovsflow.dump.dump_time`).
+    """
     if isinstance(dump, (str, os.PathLike)):
         path = Path(dump)
         df = read_dumps([path])
-        mtime = path.stat().st_mtime
+        when = dump_time(df.attrs.get("meta", []), path)
     elif isinstance(dump, pd.DataFrame):
         df = dump
-        mtime = df.attrs.get("mtime")
+        when = dump_time(df.attrs.get("meta", []), None)
+        if when[0] is None and df.attrs.get("mtime") is not None:
+            stamp = datetime.fromtimestamp(df.attrs["mtime"], timezone.utc)
+            when = (stamp, FILE_TIME)
     else:
         df = to_dataframe(dump)
+        when = (None, NO_TIME)
     if l2_bytes:
         df = l2_adjusted(df)
     df = df[list(_KEEP)].reset_index(drop=True)
@@ -157,7 +168,7 @@ def _frame(dump: DumpLike, l2_bytes: bool) -> tuple[pd.DataFrame, float | None]:
     by_ufid = "ufid:" + df["ufid"]
     df["key"] = by_ufid.fillna("match:" + df["match_text"])
     df["key"] = df["section"].fillna("") + "|" + df["key"]
-    return _merge_duplicates(df), mtime
+    return _merge_duplicates(df), when
 
 
 def _merge_duplicates(df: pd.DataFrame) -> pd.DataFrame:
@@ -175,16 +186,25 @@ def _merge_duplicates(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _interval(
-    interval: float | None, before: float | None, after: float | None
+    interval: float | None,
+    before: tuple[datetime | None, str],
+    after: tuple[datetime | None, str],
 ) -> tuple[float, str]:
+    """Seconds between the dumps, and where that figure came from.
+
+    Capture times are used only when both dumps have one: a capture time and
+    a file's modification time do not measure the same moment.
+    """
+    (old, old_basis), (new, new_basis) = before, after
     if interval is not None:
         value, source = float(interval), "given"
-    elif before is not None and after is not None:
-        value, source = after - before, "file modification times"
+    elif old is not None and new is not None and old_basis == new_basis:
+        value, source = (new - old).total_seconds(), f"{old_basis}s"
     else:
         raise InputError(
             "the interval between the dumps is unknown: give it (--interval "
-            "SECONDS) or pass files, whose modification times give it"
+            "SECONDS), or pass two dumps with capture times ('ovsflow collect' "
+            "writes them) or two files, whose modification times give it"
         )
     if not value > 0:
         raise InputError(
@@ -215,9 +235,11 @@ def diff_dumps(
     """Compare two dumps of one datapath taken ``interval`` seconds apart.
 
     ``before`` and ``after`` are DataFrames of :data:`ovsflow.table.SCHEMA`,
-    iterables of flows, or dump file paths.  Without ``interval``, two paths
-    give it by their modification times (a DataFrame's ``attrs["mtime"]``,
-    seconds since the epoch, stands for its file's).  Raises
+    iterables of flows, or dump file paths.  Without ``interval``, it is the
+    time between the capture times of the dumps' ``# ovsflow-meta:`` headers
+    when both have one (a DataFrame's ``attrs["meta"]``), else between the
+    files' modification times (a DataFrame's ``attrs["mtime"]``, seconds
+    since the epoch, stands for its file's).  Raises
     :class:`~ovsflow.InputError` when the interval is unknown, zero or
     negative.  See the module docstring for how flows are matched and what
     counts in the interval.

@@ -15,10 +15,11 @@ import json
 import os
 import re
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, AnyStr, Literal, NamedTuple, Union
+from typing import IO, Any, AnyStr, Literal, NamedTuple, Union
 
 from ovsflow.errors import InputError, ParseError
 from ovsflow.limits import MAX_LINE_LENGTH
@@ -465,3 +466,36 @@ def _limited(readline: Callable[[int], AnyStr]) -> Iterator[tuple[AnyStr, int]]:
 def _section(text: str) -> str:
     rest = text[len("flow-dump from ") :].rstrip(":")
     return rest.removeprefix("the ")
+
+
+#: Where :func:`dump_time` found a dump's time.
+CAPTURE_TIME = "capture time"
+FILE_TIME = "file modification time"
+NO_TIME = "unknown"
+
+
+def dump_time(
+    meta: Sequence[dict[str, Any]], path: Path | None
+) -> tuple[datetime | None, str]:
+    """When a dump was taken, and from what that is known.
+
+    The ``time`` of the first ``# ovsflow-meta:`` header that has a valid one,
+    else the file's modification time, else None (standard input).
+
+    >>> dump_time([{"time": "2024-05-01T10:00:00.000Z"}], None)
+    (datetime.datetime(2024, 5, 1, 10, 0, tzinfo=datetime.timezone.utc), 'capture time')
+    """
+    for header in meta:
+        value = header.get("time")
+        if isinstance(value, str):
+            try:
+                when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=timezone.utc)
+            return when.astimezone(timezone.utc), CAPTURE_TIME
+    if path is not None:
+        stamp = path.stat().st_mtime
+        return datetime.fromtimestamp(stamp, timezone.utc), FILE_TIME
+    return None, NO_TIME

@@ -36,7 +36,15 @@ import pyarrow as pa
 from ovsflow import charts
 from ovsflow.analysis import COUNTS, RATIOS, offload_summary, top_not_hardware
 from ovsflow.diff import diff_dumps
-from ovsflow.dump import DumpReader, OnError, Skipped
+from ovsflow.dump import (
+    CAPTURE_TIME,
+    FILE_TIME,
+    NO_TIME,
+    DumpReader,
+    OnError,
+    Skipped,
+    dump_time,
+)
 from ovsflow.errors import OvsflowError
 from ovsflow.summary import CLASSES
 from ovsflow.table import SCHEMA, arrow_to_dataframe, iter_batches
@@ -45,10 +53,6 @@ from ovsflow.table import SCHEMA, arrow_to_dataframe, iter_batches
 PORTS_SHOWN = 12
 #: How many skipped lines the page lists before it only counts the rest.
 SKIPPED_SHOWN = 50
-
-CAPTURE_TIME = "capture time"
-FILE_TIME = "file modification time"
-NO_TIME = "unknown"
 
 
 @dataclass(frozen=True)
@@ -69,33 +73,6 @@ class Loaded:
 
     df: pd.DataFrame
     dumps: tuple[DumpInfo, ...]
-
-
-def dump_time(
-    meta: Sequence[dict[str, Any]], path: Path | None
-) -> tuple[datetime | None, str]:
-    """When a dump was taken, and from what that is known.
-
-    The ``time`` of the first ``# ovsflow-meta:`` header that has a valid one,
-    else the file's modification time, else None (standard input).
-
-    >>> dump_time([{"time": "2024-05-01T10:00:00.000Z"}], None)
-    (datetime.datetime(2024, 5, 1, 10, 0, tzinfo=datetime.timezone.utc), 'capture time')
-    """
-    for header in meta:
-        value = header.get("time")
-        if isinstance(value, str):
-            try:
-                when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            except ValueError:
-                continue
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=timezone.utc)
-            return when.astimezone(timezone.utc), CAPTURE_TIME
-    if path is not None:
-        stamp = path.stat().st_mtime
-        return datetime.fromtimestamp(stamp, timezone.utc), FILE_TIME
-    return None, NO_TIME
 
 
 def load_dumps(

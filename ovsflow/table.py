@@ -379,10 +379,12 @@ def read_dumps(
     ``source`` is each path as given.  With ``on_error="skip"`` lines that are
     not flows are left out and listed in ``df.attrs["skipped"]`` (source,
     line, reason); with ``"raise"`` (the default) the first one raises
-    :class:`~ovsflow.ParseError`.
+    :class:`~ovsflow.ParseError`.  ``df.attrs["meta"]`` holds the dumps'
+    ``# ovsflow-meta:`` headers (capture time, node, OVS version).
     """
     batches: list[pa.RecordBatch] = []
     skipped: list[dict[str, Any]] = []
+    meta: list[dict[str, Any]] = []
     for path in paths:
         name = os.fspath(path)
         reader = DumpReader(path, on_error, name)
@@ -390,9 +392,11 @@ def read_dumps(
         skipped.extend(
             {"source": name, "line": s.line, "reason": s.reason} for s in reader.skipped
         )
+        meta.extend(reader.meta)
     table = pa.Table.from_batches(batches, schema=SCHEMA).unify_dictionaries()
     df = arrow_to_dataframe(table)
     df.attrs["skipped"] = skipped
+    df.attrs["meta"] = meta
     return df
 
 

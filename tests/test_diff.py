@@ -27,7 +27,7 @@ import pandas as pd
 import pytest
 from helpers import DATA
 
-from ovsflow import InputError, parse_flow
+from ovsflow import InputError, parse_flow, samples
 from ovsflow.diff import FLOW_COLUMNS, diff_dumps
 from ovsflow.table import read_dumps, to_dataframe
 
@@ -175,3 +175,46 @@ def test_json_form_is_plain_values() -> None:
     gone = next(f for f in data["flows"] if f["status"] == "disappeared")
     assert gone["packets"] is None and gone["packets_before"] == 7
     assert isinstance(data["flows"][0]["packets"], int)
+
+
+def test_interval_from_the_capture_times_of_collected_dumps(tmp_path: Path) -> None:
+    # The bundled snapshots were written by 'ovsflow collect'; their headers say
+    # 2026-12-04T16:48:05.551Z and 2026-12-04T16:48:08.549Z: 2.998 s apart,
+    # whatever the files' modification times say (set here to an hour apart).
+    before, after = tmp_path / "before.txt", tmp_path / "after.txt"
+    shutil.copy(samples.path("ovs-dummy-before"), before)
+    shutil.copy(samples.path("ovs-dummy-after"), after)
+    os.utime(before, (5_000, 5_000))
+    os.utime(after, (8_600, 8_600))
+    result = diff_dumps(before, after)
+    assert result.interval_from == "capture times"
+    assert result.interval == pytest.approx(2.998)
+
+    # A capture time and a modification time are not the same clock.
+    shutil.copy(BEFORE, before)
+    with pytest.raises(InputError, match="interval between the dumps is unknown"):
+        diff_dumps(before, after)
+
+
+def test_cli_takes_the_interval_from_capture_times() -> None:
+    import contextlib
+    import io
+    import json
+
+    from ovsflow.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main(
+            [
+                "diff",
+                str(samples.path("ovs-dummy-before")),
+                str(samples.path("ovs-dummy-after")),
+                "--format",
+                "json",
+            ]
+        )
+    assert status == 0
+    result = json.loads(out.getvalue())
+    assert result["interval_from"] == "capture times"
+    assert result["interval"] == pytest.approx(2.998)

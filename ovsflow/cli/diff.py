@@ -72,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     skipped: list[tuple[str, object]] = []
     for name, reader in readers([args.before, args.after], args.strict):
         df = to_dataframe(reader, source=name)
+        df.attrs["meta"] = reader.meta
         if name != "<stdin>":
             df.attrs["mtime"] = Path(name).stat().st_mtime
         frames.append(df)
