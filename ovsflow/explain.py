@@ -29,12 +29,12 @@ actions are walked once.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ovsflow._jsonfile import read_json_file
 from ovsflow.actions import Action, CheckPktLen, Clone, DecTtl, Sample
 from ovsflow.errors import InputError
 from ovsflow.ports import PortTable
@@ -255,15 +255,7 @@ def load_rules(path: str | Path, base: Sequence[Rule] | None = None) -> list[Rul
     what was expected.
     """
     name = str(path)
-    try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot read rule file {name!r}: {exc.strerror}") from exc
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"rule file {name!r}: line {exc.lineno}, column {exc.colno}: "
-            f"expected JSON: {exc.msg}"
-        ) from exc
+    document = read_json_file(path, "rule file")
     return rules_from_document(document, base, where=name)
 
 

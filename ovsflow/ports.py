@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ovsflow._jsonfile import read_json_file
 from ovsflow.errors import InputError
 
 __all__ = [
@@ -258,15 +259,7 @@ def load(path: str | Path) -> PortTable:
     Raises :class:`~ovsflow.errors.InputError` naming the file and the problem.
     """
     name = str(path)
-    try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot read port file {name!r}: {exc.strerror}") from exc
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"port file {name!r}: line {exc.lineno}, column {exc.colno}: "
-            f"expected JSON: {exc.msg}"
-        ) from exc
+    document = read_json_file(path, "port file")
     try:
         if isinstance(document, dict) and document.get("format") == PORTS_FORMAT:
             return PortTable.from_outputs(
