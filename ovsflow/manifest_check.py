@@ -104,7 +104,7 @@ def check_files(
 
 
 def _load(path: Path) -> tuple[list[_Document], list[Finding]]:
-    import yaml  # the k8s extra
+    import yaml
 
     try:
         text = path.read_text()

@@ -316,7 +316,7 @@ def known_nics() -> list[tuple[str, str, str, bool, str]]:
 
 def to_yaml(objects: list[Manifest]) -> str:
     """One YAML stream; multi-line strings (the JSON configs) as ``|`` blocks."""
-    import yaml  # the k8s extra
+    import yaml
 
     dumper: Any = type("Dumper", (yaml.SafeDumper,), {})
 
