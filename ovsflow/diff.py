@@ -22,6 +22,7 @@ matches the flows of both and turns the growth of each counter into a rate.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -97,6 +98,9 @@ class DiffResult:
     interval_from: str
     flows: pd.DataFrame
     l2_bytes: bool = False
+    #: What a reader should know about the figures (flows printed twice, no
+    #: flow in common).
+    notes: list[str] = field(default_factory=list)
     totals: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -109,6 +113,7 @@ class DiffResult:
             "interval": self.interval,
             "interval_from": self.interval_from,
             "l2_bytes": self.l2_bytes,
+            "notes": self.notes,
             "totals": self.totals,
             "flows": rows.to_dict(orient="records"),
         }
@@ -117,10 +122,11 @@ class DiffResult:
 def _totals(flows: pd.DataFrame, interval: float) -> dict[str, Any]:
     status = flows["status"].astype(_STR)
     ran = flows[status != "disappeared"]
-    packets = int(ran["packets"].sum())
-    nbytes = int(ran["bytes"].sum())
-    hw_packets = int(ran["hardware_packets"].sum())
-    hw_bytes = int(ran["hardware_bytes"].sum())
+    # Python ints: a uint64 sum of large counters would wrap around.
+    packets = sum(ran["packets"].dropna().tolist())
+    nbytes = sum(ran["bytes"].dropna().tolist())
+    hw_packets = sum(ran["hardware_packets"].dropna().tolist())
+    hw_bytes = sum(ran["hardware_bytes"].dropna().tolist())
     counts = {s: int((status == s).sum()) for s in STATUSES}
     return {
         "flows_before": counts["kept"] + counts["readded"] + counts["disappeared"],
@@ -141,8 +147,9 @@ def _totals(flows: pd.DataFrame, interval: float) -> dict[str, Any]:
 
 def _frame(
     dump: DumpLike, l2_bytes: bool
-) -> tuple[pd.DataFrame, tuple[datetime | None, str]]:
-    """The dump as a table with a match key, and when it was taken.
+) -> tuple[pd.DataFrame, tuple[datetime | None, str], int]:
+    """The dump as a table with a match key, when it was taken, and how many
+    of its flows were printed more than once.
 
     The time is the capture time of its ``# ovsflow-meta:`` header, else its
     file's modification time (see :func:`ovsflow.dump.dump_time`).
@@ -168,21 +175,24 @@ def _frame(
     by_ufid = "ufid:" + df["ufid"]
     df["key"] = by_ufid.fillna("match:" + df["match_text"])
     df["key"] = df["section"].fillna("") + "|" + df["key"]
-    return _merge_duplicates(df), when
+    df, copies = _merge_duplicates(df)
+    return df, when, copies
 
 
-def _merge_duplicates(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per key: a flow printed twice in one dump counts once, summed.
+def _merge_duplicates(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """One row per key, and how many rows were copies of another.
 
-    Two copies of one flow in one dump happen when the datapath changed while
-    it was being dumped.
+    A dump prints one flow twice when the datapath changed while it was being
+    dumped (or when a file was pasted twice).  Both copies are the same flow,
+    so adding them up would double its traffic: the copy with the highest
+    counters, the later one, is kept.
     """
-    if not df["key"].duplicated().any():
-        return df
-    counters = ["packets", "bytes", "hardware_packets", "hardware_bytes"]
-    first = df.drop(columns=counters).drop_duplicates("key")
-    sums = df.groupby("key", sort=False)[counters].sum().reset_index()
-    return first.merge(sums, on="key", how="left")[df.columns]
+    copies = int(df["key"].duplicated().sum())
+    if not copies:
+        return df, 0
+    latest = df.sort_values(["packets", "bytes"], ascending=False, kind="stable")
+    latest = latest.drop_duplicates("key").sort_index()
+    return latest.reset_index(drop=True), copies
 
 
 def _interval(
@@ -206,9 +216,10 @@ def _interval(
             "SECONDS), or pass two dumps with capture times ('ovsflow collect' "
             "writes them) or two files, whose modification times give it"
         )
-    if not value > 0:
+    if not (value > 0 and math.isfinite(value)):
         raise InputError(
-            f"the interval between the dumps must be positive, not {value:g} "
+            f"the interval between the dumps must be positive and finite, "
+            f"not {value:g} "
             f"seconds ({source})"
         )
     return value, source
@@ -244,9 +255,23 @@ def diff_dumps(
     negative.  See the module docstring for how flows are matched and what
     counts in the interval.
     """
-    old, old_time = _frame(before, l2_bytes)
-    new, new_time = _frame(after, l2_bytes)
+    old, old_time, old_copies = _frame(before, l2_bytes)
+    new, new_time, new_copies = _frame(after, l2_bytes)
     seconds, source = _interval(interval, old_time, new_time)
+    notes = []
+    for which, copies in (("first", old_copies), ("second", new_copies)):
+        if copies:
+            notes.append(
+                f"the {which} dump prints {_flows(copies)} more than once (same "
+                "ufid or match in one section); each counts once, at its highest "
+                "counters"
+            )
+    if len(old) and len(new) and not old["key"].isin(new["key"]).any():
+        notes.append(
+            "no flow of the first dump is in the second: are they dumps of the "
+            "same datapath, both with or both without -m? (flows are matched "
+            "by ufid, which only -m prints, else by their match)"
+        )
 
     merged = new.merge(
         old, on="key", how="outer", suffixes=("", "_before"), indicator=True
@@ -280,7 +305,7 @@ def diff_dumps(
         whole = flows[name.removeprefix("hardware_")]
         flows[name] = flows[name].where(flows[name] <= whole, whole)
     for name in ("packets", "bytes"):
-        flows[f"{name}_per_s"] = flows[name].astype(_F64) / seconds
+        flows[f"{name}_per_s"] = _as_float(flows[name]) / seconds
     flows["match_text"] = merged["match_text"].astype(_STR)
     flows["actions_text"] = merged["actions_text"].astype(_STR)
 
@@ -293,7 +318,18 @@ def diff_dumps(
         na_position="last",
     )
     flows = flows.drop(columns="_order").reset_index(drop=True)
-    return DiffResult(seconds, source, flows[list(FLOW_COLUMNS)], l2_bytes)
+    return DiffResult(seconds, source, flows[list(FLOW_COLUMNS)], l2_bytes, notes)
+
+
+def _as_float(counts: pd.Series) -> pd.Series:
+    """uint64 counters as float64; Arrow refuses the cast past 2**53 as unsafe,
+    while a rate only needs the counter's first 53 bits."""
+    values = counts.to_numpy(dtype="float64", na_value=float("nan"))
+    return pd.Series(values, index=counts.index).astype(_F64)
+
+
+def _flows(n: int) -> str:
+    return f"{n} flow" if n == 1 else f"{n} flows"
 
 
 __all__ = ["FLOW_COLUMNS", "STATUSES", "DiffResult", "diff_dumps"]

@@ -88,8 +88,8 @@ def test_a_zero_interval_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     status, _, err = run(capsys, str(BEFORE), str(AFTER), "--interval", "0")
     assert status == 2
     assert err == (
-        "ovsflow: error: the interval between the dumps must be positive, not 0 "
-        "seconds (given)\n"
+        "ovsflow: error: the interval between the dumps must be positive and "
+        "finite, not 0 seconds (given)\n"
     )
 
 

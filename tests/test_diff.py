@@ -104,9 +104,9 @@ def test_interval_from_the_files_modification_times(tmp_path: Path) -> None:
 
 
 def test_an_interval_that_is_not_positive_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="must be positive, not 0 seconds"):
+    with pytest.raises(InputError, match="must be positive and finite, not 0 seconds"):
         diff_dumps(BEFORE, AFTER, interval=0)
-    with pytest.raises(InputError, match="must be positive, not -5 seconds"):
+    with pytest.raises(InputError, match="must be positive and finite, not -5 seconds"):
         diff_dumps(BEFORE, AFTER, interval=-5)
     before, after = tmp_path / "before.txt", tmp_path / "after.txt"
     shutil.copy(BEFORE, before)
@@ -163,11 +163,45 @@ def test_flows_are_told_apart_by_section() -> None:
     assert got == {"pmd on cpu core: 1": 5, "pmd on cpu core: 2": 30}
 
 
-def test_a_flow_printed_twice_in_one_dump_counts_once_summed() -> None:
+def test_a_flow_printed_twice_in_one_dump_counts_once_at_its_latest() -> None:
+    # Two copies of one flow in the second dump (a datapath that changed while
+    # it was dumped): 15 and then 5 packets.  The flow ran 15 - 10 = 5 packets,
+    # not 15 + 5 - 10.
     before = flows((10, 100, "dp:ovs"))
     after = flows((15, 150, "dp:ovs")) + flows((5, 50, "dp:ovs"))
     result = diff_dumps(before, after, interval=1)
-    assert result.flows["packets"].tolist() == [10]  # 15 + 5 - 10
+    assert result.flows["packets"].tolist() == [5]
+    assert result.flows["bytes"].tolist() == [50]
+    assert result.notes == [
+        "the second dump prints 1 flow more than once (same ufid or match in "
+        "one section); each counts once, at its highest counters"
+    ]
+
+
+def test_dumps_with_no_flow_in_common_say_so() -> None:
+    # The same datapath dumped without -m (no ufid: keyed by match) and with
+    # -m (keyed by ufid): nothing can match.
+    plain = DATA / "ovs-dummy-dpctl.txt"
+    with_m = DATA / "ovs-dummy-dpctl-m.txt"
+    result = diff_dumps(plain, with_m, interval=10)
+    assert (result.totals["kept"], result.totals["readded"]) == (0, 0)
+    assert any("no flow of the first dump is in the second" in n for n in result.notes)
+    assert diff_dumps(BEFORE, AFTER, interval=10).notes == []
+
+
+def test_counters_past_64_bits_in_total_do_not_wrap() -> None:
+    # Two flows that each appeared with 2**63 packets: 2**64 in all, which a
+    # uint64 sum would wrap to 0.
+    big = 2**63
+    after = flows((big, big, "dp:ovs"), (big, big, "dp:tc"))
+    result = diff_dumps([], after, interval=1)
+    assert result.totals["packets"] == 2**64
+    assert result.totals["bytes"] == 2**64
+
+
+def test_an_infinite_interval_is_refused() -> None:
+    with pytest.raises(InputError, match="must be positive and finite, not inf"):
+        diff_dumps(BEFORE, AFTER, interval=float("inf"))
 
 
 def test_json_form_is_plain_values() -> None:

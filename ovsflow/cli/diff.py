@@ -157,6 +157,8 @@ def write_table(result: DiffResult, out: IO[str], top: int) -> None:
     )
     if result.l2_bytes:
         out.write("bytes of dp:tc flows include the 14-byte Ethernet header\n")
+    for note in result.notes:
+        out.write(f"note: {note}\n")
 
     flows = result.flows
     status = flows["status"].astype(str)
