@@ -1,7 +1,9 @@
 """One self-contained HTML page about the offload of one or more dumps.
 
-The page holds the summary, charts of the hardware share by datapath layer,
-by input port and, with several dumps, over time, the busiest flows not in
+The page holds the summary, why flows are not in hardware (the rules of
+:mod:`ovsflow.explain`, from the table's ``reasons`` column), charts of the
+hardware share by datapath layer, by input port, by pod and namespace (with a
+port table) and, with several dumps, over time, the busiest flows not in
 hardware, the inputs and every line that was skipped.  It loads nothing: the
 style is inline and the charts are inline SVG (see :mod:`ovsflow.charts`),
 with no script at all.  Every string that comes from a dump is escaped.
@@ -46,6 +48,8 @@ from ovsflow.dump import (
     dump_time,
 )
 from ovsflow.errors import OvsflowError
+from ovsflow.explain import NO_RULE, Group, Report, Rule, default_rules
+from ovsflow.ports import PortTable
 from ovsflow.summary import CLASSES
 from ovsflow.table import SCHEMA, arrow_to_dataframe, iter_batches
 
@@ -69,21 +73,32 @@ class DumpInfo:
 
 @dataclass(frozen=True)
 class Loaded:
-    """Flows of several dumps in one table, and the dumps in time order."""
+    """Flows of several dumps in one table, and the dumps in time order.
+
+    ``rules`` are the rules that filled the ``reasons`` column; ``ports`` the
+    port table that filled the pod columns, if any.
+    """
 
     df: pd.DataFrame
     dumps: tuple[DumpInfo, ...]
+    rules: tuple[Rule, ...] = ()
+    ports: PortTable | None = None
 
 
 def load_dumps(
-    paths: Iterable[str | os.PathLike[str]], *, on_error: OnError = "skip"
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    on_error: OnError = "skip",
+    ports: PortTable | None = None,
+    rules: Sequence[Rule] | None = None,
 ) -> Loaded:
     """Read dump files ('-' for standard input) into one table, in time order.
 
     ``source`` in the table is each path as given.  With ``on_error="skip"``
     (the default) lines that are not flows are kept in each
     :class:`DumpInfo`'s ``skipped``; ``"raise"`` raises the first one as
-    :class:`~ovsflow.ParseError`.
+    :class:`~ovsflow.ParseError`.  ``ports`` and ``rules`` fill the table's
+    pod and ``reasons`` columns (:func:`ovsflow.table.iter_batches`).
     """
     import sys
 
@@ -95,19 +110,27 @@ def load_dumps(
             else:
                 yield DumpReader(Path(name), on_error, name)
 
-    return load_readers(readers())
+    return load_readers(readers(), ports=ports, rules=rules)
 
 
-def load_readers(readers: Iterable[DumpReader]) -> Loaded:
+def load_readers(
+    readers: Iterable[DumpReader],
+    *,
+    ports: PortTable | None = None,
+    rules: Sequence[Rule] | None = None,
+) -> Loaded:
     """Like :func:`load_dumps`, from readers made by the caller (the CLI's).
 
     A reader whose ``source`` is a :class:`~pathlib.Path` has a file
     modification time to fall back on; any other has no time without a header.
     """
+    rules = default_rules() if rules is None else list(rules)
     batches: list[pa.RecordBatch] = []
     dumps = []
     for reader in readers:
-        batches.extend(iter_batches(reader, source=reader.name))
+        batches.extend(
+            iter_batches(reader, source=reader.name, ports=ports, rules=rules)
+        )
         path = reader.source if isinstance(reader.source, Path) else None
         when, basis = dump_time(reader.meta, path)
         meta = reader.meta[0] if reader.meta else {}
@@ -118,7 +141,7 @@ def load_readers(readers: Iterable[DumpReader]) -> Loaded:
     table = pa.Table.from_batches(batches, schema=SCHEMA).unify_dictionaries()
     far_future = datetime.max.replace(tzinfo=timezone.utc)
     ordered = sorted(dumps, key=lambda d: d.time or far_future)  # stable
-    return Loaded(arrow_to_dataframe(table), tuple(ordered))
+    return Loaded(arrow_to_dataframe(table), tuple(ordered), tuple(rules), ports)
 
 
 # -- the page ---------------------------------------------------------------
@@ -316,6 +339,63 @@ def _timeline(loaded: Loaded, l2: bool) -> str:
     return "".join(out)
 
 
+def _reasons(loaded: Loaded, l2: bool) -> str:
+    """Flows not in hardware under each rule that fired, biggest first.
+
+    The figures are :func:`offload_summary` of the ``reasons`` column, in
+    the order of :meth:`ovsflow.explain.Report.sorted_groups`.
+    """
+    hint = (
+        '<p class="hint">Flows not in hardware under each rule of '
+        "'ovsflow explain' that fires on them (docs/explain.md), most packets "
+        "first. A flow with several reasons counts under each, so the rows add "
+        f"up to more than the total; {_e(NO_RULE)} holds the flows no rule "
+        "explains."
+    )
+    if loaded.ports is None:
+        hint += (
+            " Without a port table (--ports) the rules on the input port stay silent."
+        )
+    hint += "</p>"
+
+    df = loaded.df
+    cls = df["offload_class"].astype(pd.ArrowDtype(pa.string()))
+    rest = df[(cls != "hardware").fillna(True)]
+    if rest.empty:
+        return hint + '<p class="empty">Every flow is in hardware.</p>'
+
+    figures = offload_summary(rest, by=["reasons"], l2_bytes=l2)
+    known = list(loaded.rules) or default_rules()  # a Loaded made by hand
+    rules = {rule.name: rule for rule in known}
+    report = Report(rules=known)
+    for _, row in figures.iterrows():
+        name = NO_RULE if pd.isna(row["reasons"]) else str(row["reasons"])
+        rule = rules.get(name)
+        title = rule.title if rule else "no rule explains these flows"
+        report.groups[name] = Group(
+            name,
+            title,
+            rule.source if rule else "",
+            int(row["flows"]),
+            int(row["packets"]),
+            int(row["bytes"]),
+        )
+
+    packets = int(rest["packets"].sum())
+    rows = [
+        [
+            f'<code>{_e(g.rule)}</code><div class="where">{_e(g.title)}</div>',
+            _n(g.flows),
+            _n(g.packets),
+            _n(g.bytes),
+            _pct(g.packets / packets if packets else None),
+        ]
+        for g in report.sorted_groups()
+    ]
+    head = ["reason", "flows", "packets", "bytes", "share of packets not in hw"]
+    return hint + _table(head, rows, 4)
+
+
 def _top(df: pd.DataFrame, n: int) -> str:
     if n <= 0:
         return ""
@@ -396,6 +476,24 @@ def _notes(loaded: Loaded, total: pd.Series, l2: bool) -> list[str]:
     return notes
 
 
+def _pods(loaded: Loaded, l2: bool) -> list[str]:
+    """The share by pod and namespace of the input port, with a port table."""
+    if loaded.ports is None:
+        return []
+    df = loaded.df
+    return [
+        "<h2>By pod</h2>",
+        '<p class="hint">The pod behind each flow\'s input port, from the port '
+        "table's external_ids (Kube-OVN, OVN-Kubernetes): the traffic a pod "
+        "sends. (none): ports with no pod, such as uplinks and tunnels.</p>",
+        _grouped(df, "in_port_pod", "Share in hardware by pod", PORTS_SHOWN, l2),
+        "<h2>By namespace</h2>",
+        _grouped(
+            df, "in_port_namespace", "Share in hardware by namespace", PORTS_SHOWN, l2
+        ),
+    ]
+
+
 def render_report(
     loaded: Loaded, *, top: int = 10, l2_bytes: bool = False, title: str = ""
 ) -> str:
@@ -427,6 +525,8 @@ def render_report(
     body += [
         "<h2>Offload classes</h2>",
         _classes(total),
+        "<h2>Why not in hardware</h2>",
+        _reasons(loaded, l2_bytes),
         "<h2>By datapath layer</h2>",
         '<p class="hint">The dp: attribute of each flow (dump taken with -m).</p>',
         _grouped(df, "dp", "Share in hardware by datapath layer", None, l2_bytes),
@@ -434,6 +534,7 @@ def render_report(
         _grouped(
             df, "in_port", "Share in hardware by input port", PORTS_SHOWN, l2_bytes
         ),
+        *_pods(loaded, l2_bytes),
         "<h2>Over time</h2>",
         '<p class="hint">Each dump in time order (from the capture time of its '
         "header, else the file's modification time). A dump's counters add up "
@@ -494,9 +595,10 @@ def write_report(
     top: int = 10,
     l2_bytes: bool = False,
     on_error: OnError = "skip",
+    ports: PortTable | None = None,
 ) -> Loaded:
     """Read ``paths`` (:func:`load_dumps`) and write their page to ``out``."""
-    loaded = load_dumps(paths, on_error=on_error)
+    loaded = load_dumps(paths, on_error=on_error, ports=ports)
     save_report(loaded, out, top=top, l2_bytes=l2_bytes)
     return loaded
 

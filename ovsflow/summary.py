@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ovsflow.dump import Skipped
+from ovsflow.ports import PortTable
 from ovsflow.records import Flow
 
 CLASSES = ("hardware", "partial", "tc_software", "software", "unknown")
@@ -154,26 +155,48 @@ def _tun_dst(flow: Flow) -> Any:
     return getattr(dst, "value", None)
 
 
-#: What ``--by`` can group on: a name and how to read it from a flow.
-GROUPINGS: dict[str, Callable[[Flow], Any]] = {
-    "in_port": lambda f: f.match.in_port,
-    "dp": lambda f: f.dp,
-    "eth_type": lambda f: (
+def _pod(flow: Flow, ports: PortTable | None) -> str | None:
+    port = flow.match.in_port
+    return None if ports is None or port is None else ports.pod(port)
+
+
+def _namespace(flow: Flow, ports: PortTable | None) -> str | None:
+    pod = _pod(flow, ports)
+    return None if pod is None else pod.split("/", 1)[0]
+
+
+#: What ``--by`` can group on: a name and how to read it from a flow and the
+#: port table (None when there is none).
+GROUPINGS: dict[str, Callable[[Flow, PortTable | None], Any]] = {
+    "in_port": lambda f, _: f.match.in_port,
+    "dp": lambda f, _: f.dp,
+    "eth_type": lambda f, _: (
         f"0x{f.match.eth_type:04x}" if f.match.eth_type is not None else None
     ),
-    "ip_proto": _ip_proto,
-    "tun_dst": _tun_dst,
-    "offload_class": offload_class,
+    "ip_proto": lambda f, _: _ip_proto(f),
+    "tun_dst": lambda f, _: _tun_dst(f),
+    "offload_class": lambda f, _: offload_class(f),
+    # The pod behind the input port (the table's in_port_pod and
+    # in_port_namespace): the traffic a pod sends.
+    "pod": _pod,
+    "namespace": _namespace,
 }
+#: The groupings that need a port table (``Summary(ports=...)``).
+PORT_GROUPINGS = frozenset({"pod", "namespace"})
 
 
 @dataclass
 class Summary:
-    """Offload figures of one or more dumps, built flow by flow."""
+    """Offload figures of one or more dumps, built flow by flow.
+
+    ``by`` names one of :data:`GROUPINGS`; ``pod`` and ``namespace`` read
+    ``ports``, and a flow whose input port has no pod is in ``(none)``.
+    """
 
     by: str | None = None
     top_n: int = 10
     l2_bytes: bool = False
+    ports: PortTable | None = None
     totals: Totals = field(default_factory=Totals)
     groups: dict[str, Totals] = field(default_factory=dict)
     skipped: list[tuple[str, Skipped]] = field(default_factory=list)
@@ -185,13 +208,17 @@ class Summary:
         if self.by is not None and self.by not in GROUPINGS:
             known = ", ".join(GROUPINGS)
             raise ValueError(f"cannot group by {self.by!r}; expected one of {known}")
+        if self.by in PORT_GROUPINGS and self.ports is None:
+            raise ValueError(
+                f"grouping by {self.by} needs a port table (ovsflow collect --ports)"
+            )
 
     def add(self, flow: Flow, source: str = "") -> None:
         """Count one flow."""
         cls = offload_class(flow)
         self.totals.add(flow, cls, self.l2_bytes)
         if self.by is not None:
-            value = GROUPINGS[self.by](flow)
+            value = GROUPINGS[self.by](flow, self.ports)
             name = "(none)" if value is None else str(value)
             self.groups.setdefault(name, Totals()).add(flow, cls, self.l2_bytes)
         if cls != "hardware" and self.top_n > 0:

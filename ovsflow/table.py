@@ -19,15 +19,19 @@ and turned into Arrow arrays once per batch.  Two rules hold throughout:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 
+from ovsflow._row_context import COLUMNS as CONTEXT_COLUMNS
+from ovsflow._row_context import RowContext
 from ovsflow._row_values import Row, actions_values, key_values, walk_actions
 from ovsflow.actions import Action
 from ovsflow.dump import DumpReader, OnError
+from ovsflow.explain import Rule
+from ovsflow.ports import PortTable
 from ovsflow.records import Flow, Key, Unformattable
 from ovsflow.summary import hardware_counts, offload_class
 
@@ -136,6 +140,16 @@ _COLUMNS: list[tuple[str, pa.DataType]] = [
     ("match_text", pa.string()),
     ("actions_text", pa.string()),
     ("unfit_values", pa.list_(pa.string())),
+    # Why not in hardware, OVN's logical ports, and pods (from the port table).
+    ("reasons", pa.list_(pa.string())),
+    ("ovn_datapath", pa.uint32()),
+    ("ovn_ingress_port", pa.uint16()),
+    ("ovn_egress_port", pa.uint16()),
+    ("ovn_direction", _DICT),
+    ("in_port_interface", _DICT),
+    ("in_port_pod", _DICT),
+    ("in_port_namespace", _DICT),
+    ("output_pods", pa.list_(pa.string())),
 ]
 
 #: One row per flow; ``docs/schema.md`` describes every column.
@@ -168,6 +182,9 @@ _HEAD = (
 assert SCHEMA.names[: len(_HEAD)] == list(_HEAD)
 _MATCH_TEXT = _INDEX["match_text"]
 _UNFIT = _INDEX["unfit_values"]
+# The columns RowContext fills, the last ones in schema order.
+_CONTEXT = _INDEX[CONTEXT_COLUMNS[0]]
+assert SCHEMA.names[_CONTEXT:] == list(CONTEXT_COLUMNS)
 
 
 # What one match key or one action list puts in a row, ready to copy: the
@@ -251,6 +268,7 @@ def _add_row(
     source: str | None,
     keys: _PartCache,
     actions: _PartCache,
+    context: RowContext,
 ) -> None:
     """Write the values of one flow in the next row of ``columns``."""
     if columns.rows == columns.capacity:
@@ -291,6 +309,8 @@ def _add_row(
     )
     for column, value in zip(data, head):  # noqa: B905 (head is shorter)
         column[n] = value
+    for index, value in enumerate(context.values(flow, cls), _CONTEXT):
+        data[index][n] = value
 
     texts = []
     unfit: list[str] = []
@@ -316,30 +336,46 @@ def _add_row(
     columns.rows = n + 1
 
 
-def flow_row(flow: Flow, source: str | None = None) -> dict[str, Any]:
+def flow_row(
+    flow: Flow,
+    source: str | None = None,
+    *,
+    ports: PortTable | None = None,
+    rules: Sequence[Rule] | None = None,
+) -> dict[str, Any]:
     """The values of one flow by column name, as in a row of the table."""
     columns = _Columns(1)
-    _add_row(columns, flow, source, _PartCache(), _PartCache())
+    context = RowContext(rules, ports)
+    _add_row(columns, flow, source, _PartCache(), _PartCache(), context)
     return {
         name: column[0] for name, column in zip(SCHEMA.names, columns.data, strict=True)
     }
 
 
 def iter_batches(
-    flows: Iterable[Flow], *, source: str | None = None, batch_size: int = 65536
+    flows: Iterable[Flow],
+    *,
+    source: str | None = None,
+    batch_size: int = 65536,
+    ports: PortTable | None = None,
+    rules: Sequence[Rule] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Arrow record batches of :data:`SCHEMA`, ``batch_size`` flows each.
 
     Flows are read lazily: at most one batch is held at a time, so memory
     stays flat however long ``flows`` is.  ``source`` fills the ``source``
-    column (a file name, a node).
+    column (a file name, a node).  ``rules`` (the built-in rules of
+    :mod:`ovsflow.explain` by default) fill ``reasons``; ``ports`` (a
+    :class:`~ovsflow.ports.PortTable`) fills the interface and pod columns,
+    which are null without it.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, not {batch_size!r}")
     keys, actions = _PartCache(), _PartCache()
+    context = RowContext(rules, ports)
     columns = _Columns(batch_size)
     for flow in flows:
-        _add_row(columns, flow, source, keys, actions)
+        _add_row(columns, flow, source, keys, actions, context)
         if columns.rows == batch_size:
             yield columns.batch()
             columns = _Columns(batch_size)
@@ -347,9 +383,15 @@ def iter_batches(
         yield columns.batch()
 
 
-def to_arrow(flows: Iterable[Flow], *, source: str | None = None) -> pa.Table:
-    """All flows as one Arrow table of :data:`SCHEMA`."""
-    batches = list(iter_batches(flows, source=source))
+def to_arrow(
+    flows: Iterable[Flow],
+    *,
+    source: str | None = None,
+    ports: PortTable | None = None,
+    rules: Sequence[Rule] | None = None,
+) -> pa.Table:
+    """All flows as one Arrow table of :data:`SCHEMA` (see :func:`iter_batches`)."""
+    batches = list(iter_batches(flows, source=source, ports=ports, rules=rules))
     return pa.Table.from_batches(batches, schema=SCHEMA).unify_dictionaries()
 
 
@@ -358,8 +400,16 @@ def arrow_to_dataframe(table: pa.Table) -> pd.DataFrame:
     return table.to_pandas(types_mapper=pd.ArrowDtype)
 
 
-def to_dataframe(flows: Iterable[Flow], *, source: str | None = None) -> pd.DataFrame:
+def to_dataframe(
+    flows: Iterable[Flow],
+    *,
+    source: str | None = None,
+    ports: PortTable | None = None,
+    rules: Sequence[Rule] | None = None,
+) -> pd.DataFrame:
     """All flows as a pandas DataFrame with ``pd.ArrowDtype`` columns.
+
+    ``ports`` and ``rules`` as in :func:`iter_batches`.
 
     >>> from ovsflow import parse_flow
     >>> df = to_dataframe([parse_flow(
@@ -368,11 +418,15 @@ def to_dataframe(flows: Iterable[Flow], *, source: str | None = None) -> pd.Data
     >>> df.loc[0, ["source", "in_port", "packets", "offload_class"]].tolist()
     ['node1', '1', 3, 'hardware']
     """
-    return arrow_to_dataframe(to_arrow(flows, source=source))
+    return arrow_to_dataframe(to_arrow(flows, source=source, ports=ports, rules=rules))
 
 
 def read_dumps(
-    paths: Iterable[str | os.PathLike[str]], *, on_error: OnError = "raise"
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    on_error: OnError = "raise",
+    ports: PortTable | None = None,
+    rules: Sequence[Rule] | None = None,
 ) -> pd.DataFrame:
     """The flows of several dump files in one DataFrame.
 
@@ -381,6 +435,7 @@ def read_dumps(
     line, reason); with ``"raise"`` (the default) the first one raises
     :class:`~ovsflow.ParseError`.  ``df.attrs["meta"]`` holds the dumps'
     ``# ovsflow-meta:`` headers (capture time, node, OVS version).
+    ``ports`` and ``rules`` as in :func:`iter_batches`.
     """
     batches: list[pa.RecordBatch] = []
     skipped: list[dict[str, Any]] = []
@@ -388,7 +443,7 @@ def read_dumps(
     for path in paths:
         name = os.fspath(path)
         reader = DumpReader(path, on_error, name)
-        batches.extend(iter_batches(reader, source=name))
+        batches.extend(iter_batches(reader, source=name, ports=ports, rules=rules))
         skipped.extend(
             {"source": name, "line": s.line, "reason": s.reason} for s in reader.skipped
         )

@@ -169,6 +169,73 @@ def test_one_dump_has_no_time_chart_and_says_why() -> None:
     assert 'aria-label="Share in hardware over time"' not in page
 
 
+MIXED = DATA / "analysis" / "mixed.txt"
+PORTS = DATA / "ports" / "ovs-dummy-ports.json"
+
+
+def section_rows(page: str, heading: str) -> list[list[str]]:
+    """The cells of the first table under ``<h2>heading</h2>``, tags dropped."""
+    part = page.split(f"<h2>{heading}</h2>")[1].split("<h2>")[0]
+    body = part.split("<tbody>")[1].split("</tbody>")[0]
+    rows = []
+    for row in body.split("</tr>"):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+        if cells:
+            text = [html.unescape(re.sub(r"<[^>]+>", " ", c)) for c in cells]
+            rows.append([" ".join(t.split()) for t in text])
+    return rows
+
+
+def test_why_not_in_hardware_groups_the_reasons_biggest_first() -> None:
+    # mixed.txt (tests/test_pods.py): not in hardware are line 4 (tc_software,
+    # 30 packets, 3000 bytes), 5 (partial, 20/2000), 6 (10/1000), 7
+    # (used:never, 5/500) and 8 (no -m, 1/100): 66 packets.  Without ports
+    # only tc_software and never_used fire; 5, 6 and 8 are "(no rule)", last.
+    page = render_report(load_dumps([MIXED]))
+    rows = section_rows(page, "Why not in hardware")
+    assert [row[1:] for row in rows] == [
+        ["1", "30", "3,000", "45.5%"],
+        ["1", "5", "500", "7.6%"],
+        ["3", "31", "3,100", "47.0%"],
+    ]
+    assert [row[0] for row in rows] == [
+        # The titles of ovsflow/data/explain_rules.json.
+        "tc_software dp:tc without offloaded: the NIC refused the rule or "
+        "tc-policy keeps it in software",
+        "never_used never used (used:never): no packet has matched it yet",
+        "(no rule) no rule explains these flows",
+    ]
+    assert "Without a port table (--ports)" in page
+
+
+def test_ports_add_the_input_port_rule_and_the_pod_sections() -> None:
+    from ovsflow.ports import load
+
+    page = render_report(load_dumps([MIXED], ports=load(PORTS)))
+    # Ports 1, 3 and 4 (lines 5, 7, 8: 26 packets) are dummy netdevs.
+    rows = section_rows(page, "Why not in hardware")
+    assert [(row[0].split(" ", 1)[0], *row[1:4]) for row in rows] == [
+        ("tc_software", "1", "30", "3,000"),
+        ("in_port_not_representor", "3", "26", "2,600"),
+        ("never_used", "1", "5", "500"),
+        ("(no", "1", "10", "1,000"),  # "(no rule) no rule explains..."
+    ]
+    # Port 1 is shop/web-0 (lines 2 and 5; 100 of 120 packets in hardware),
+    # 3 is shop/db-1 (line 7); the rest has no pod (40 of 91 in hardware).
+    assert [row[:4] + row[5:6] for row in section_rows(page, "By pod")] == [
+        ["shop/web-0", "2", "120", "12,000", "83.3%"],
+        ["(none)", "4", "91", "9,100", "44.0%"],
+        ["shop/db-1", "1", "5", "500", "0.0%"],
+    ]
+    assert [row[:3] for row in section_rows(page, "By namespace")] == [
+        ["shop", "3", "125"],
+        ["(none)", "4", "91"],
+    ]
+    without = render_report(load_dumps([MIXED]))
+    assert "<h2>By pod</h2>" not in without
+    assert "Without a port table" not in page
+
+
 def test_rendering_twice_gives_the_same_page() -> None:
     loaded = load_dumps([BEFORE, AFTER])
     assert render_report(loaded) == render_report(loaded)
@@ -343,6 +410,20 @@ def test_chromium_shows_the_charts(tmp_path: Path) -> None:
     for key, _, _ in SERIES:
         assert counts[key] > 1500, counts
     assert counts["distinct"] > 200, counts  # text, bars, lines: not a flat page
+
+
+def test_chromium_shows_the_pod_charts(tmp_path: Path) -> None:
+    pages = {}
+    for name, extra in (("without", []), ("with", ["--ports", str(PORTS)])):
+        pages[name] = tmp_path / f"{name}.html"
+        assert main(["report", str(MIXED), "-o", str(pages[name]), *extra]) == 0
+    without = colour_counts(screenshot(pages["without"], tmp_path, 1280, 5200))
+    with_ports = colour_counts(screenshot(pages["with"], tmp_path, 1280, 5200))
+    # Two more charts, by pod and by namespace, each with bars of all three
+    # series (shop/web-0 and shop hold a flow in hardware): about 1,000
+    # pixels or more per bar.
+    for key, _, _ in SERIES:
+        assert with_ports[key] > without[key] + 2000, (key, without, with_ports)
 
 
 def test_chromium_runs_no_script_from_a_hostile_dump(tmp_path: Path) -> None:

@@ -9,10 +9,12 @@ from typing import Any
 
 from ovsflow.cli._common import (
     add_input_arguments,
+    count,
     input_names,
     readers,
     report_skipped,
 )
+from ovsflow.cli._ports import add_ports_argument, ports_from_args
 
 
 def register(sub: Any) -> None:
@@ -21,8 +23,10 @@ def register(sub: Any) -> None:
         help="an HTML page with the summary and charts of one or more dumps",
         description=(
             "Write one HTML page that opens with no network: the offload summary, "
-            "charts of the hardware share by datapath layer, by input port and "
-            "(several dumps) over time, and the busiest flows not in hardware. "
+            "why flows are not in hardware (the rules of 'ovsflow explain'), "
+            "charts of the hardware share by datapath layer, by input port, by "
+            "pod (with --ports) and (several dumps) over time, and the busiest "
+            "flows not in hardware. "
             "Dumps are put in time order by the capture time of their "
             "'# ovsflow-meta:' header, else by file modification time."
         ),
@@ -48,6 +52,9 @@ def register(sub: Any) -> None:
         action="store_true",
         help="add the 14-byte Ethernet header per packet to the bytes of TC flows",
     )
+    add_ports_argument(
+        parser, "adds the share by pod and namespace, and the rules on input ports"
+    )
     parser.set_defaults(func=run)
 
 
@@ -57,8 +64,10 @@ def run(args: argparse.Namespace) -> int:
     from ovsflow.report import load_readers, save_report
 
     start = time.perf_counter()
+    ports = ports_from_args(args)
     loaded = load_readers(
-        reader for _, reader in readers(input_names(args), args.strict)
+        (reader for _, reader in readers(input_names(args), args.strict)),
+        ports=ports,
     )
     report_skipped([(d.source, s) for d in loaded.dumps for s in d.skipped], sys.stderr)
     size = save_report(
@@ -66,8 +75,9 @@ def run(args: argparse.Namespace) -> int:
     )
     elapsed = time.perf_counter() - start
     print(
-        f"ovsflow: wrote {args.output} ({size:,} bytes): {len(loaded.df)} flows "
-        f"from {len(loaded.dumps)} dumps in {elapsed:.1f}s",
+        f"ovsflow: wrote {args.output} ({size:,} bytes): "
+        f"{count(len(loaded.df), 'flow')} from {count(len(loaded.dumps), 'dump')} "
+        f"in {elapsed:.1f}s",
         file=sys.stderr,
     )
     return 0
