@@ -25,7 +25,7 @@ import html
 import itertools
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
@@ -257,12 +257,36 @@ def _grouped(df: pd.DataFrame, by: str, title: str, limit: int | None, l2: bool)
     return "".join(out)
 
 
+_OVS_KEYS = ("node", "pod", "namespace", "context", "target")
+
+
 def _same_datapath(a: DumpInfo, b: DumpInfo) -> bool:
     """Whether two dumps were collected from the same OVS, by their headers."""
-    keys = ("node", "pod", "namespace", "context", "target")
     return all(d.time_basis == CAPTURE_TIME for d in (a, b)) and all(
-        a.meta.get(k) == b.meta.get(k) for k in keys
+        a.meta.get(k) == b.meta.get(k) for k in _OVS_KEYS
     )
+
+
+def _latest(loaded: Loaded) -> tuple[Loaded, int]:
+    """Only the latest dump of each OVS, and how many earlier ones were left out.
+
+    A dump's counters are totals since each flow was installed, so adding up
+    two snapshots of one OVS counts its traffic twice.  Dumps without a
+    capture time, or whose headers do not name their OVS, count as distinct.
+    """
+    latest: dict[object, DumpInfo] = {}
+    for dump in loaded.dumps:  # in time order: a later one replaces
+        named = dump.time_basis == CAPTURE_TIME and any(
+            dump.meta.get(k) for k in _OVS_KEYS
+        )
+        key = tuple(dump.meta.get(k) for k in _OVS_KEYS) if named else dump.source
+        latest[key] = dump
+    earlier = len(loaded.dumps) - len(latest)
+    if not earlier:
+        return loaded, 0
+    keep = {d.source for d in latest.values()}
+    df = loaded.df[loaded.df["source"].astype(str).isin(keep)]
+    return replace(loaded, df=df.reset_index(drop=True)), earlier
 
 
 def _intervals(
@@ -498,10 +522,12 @@ def render_report(
     loaded: Loaded, *, top: int = 10, l2_bytes: bool = False, title: str = ""
 ) -> str:
     """The HTML page for ``loaded`` (see the module docstring)."""
+    series = loaded
+    loaded, earlier = _latest(series)
     df = loaded.df
     total = offload_summary(df, l2_bytes=l2_bytes).iloc[0]
     title = title or "Open vSwitch offload report"
-    times = [d.time for d in loaded.dumps if d.time is not None]
+    times = [d.time for d in series.dumps if d.time is not None]
     span = f"{_time(min(times))} to {_time(max(times))}" if times else "time unknown"
     bytes_note = (
         "Bytes of TC flows include 14 bytes of Ethernet header per packet "
@@ -512,12 +538,21 @@ def render_report(
     )
     body = [
         f"<header><h1>{_e(title)}</h1>",
-        f"<p>{_count(len(loaded.dumps), 'dump')}, "
+        f"<p>{_count(len(series.dumps), 'dump')}, "
         f"{_count(total['flows'], 'flow')}, {_e(span)}.</p>",
         f"<p>{_e(bytes_note)}</p></header>",
         _cards(total),
     ]
-    notes = _notes(loaded, total, l2_bytes)
+    notes = _notes(series, total, l2_bytes)
+    if earlier:
+        which = "is an earlier snapshot" if earlier == 1 else "are earlier snapshots"
+        notes.insert(
+            0,
+            f"{_count(earlier, 'dump')} {which} of an OVS that a later dump also "
+            "shows. A dump's counters are totals since each flow was installed, "
+            "so the figures above and below are those of the latest dump of "
+            "each OVS; the earlier ones appear under Over time.",
+        )
     if notes:
         body.append('<ul class="notes">')
         body += [f"<li>{_e(n)}</li>" for n in notes]
@@ -541,13 +576,13 @@ def render_report(
         "each flow's whole life; the dashed line is the share of the packets "
         "sent between one dump and the next of the same OVS: what is in "
         "hardware now.</p>",
-        _timeline(loaded, l2_bytes),
+        _timeline(series, l2_bytes),
         "<h2>Busiest flows not in hardware</h2>",
         _top(df, top),
         "<h2>Inputs</h2>",
-        _inputs(loaded),
+        _inputs(series),
         "<h2>Skipped lines</h2>",
-        _skipped(loaded),
+        _skipped(series),
         f"<footer>Made by ovsflow {_e(_version())}. This page loads nothing "
         "from the network.</footer>",
     ]

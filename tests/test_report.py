@@ -96,6 +96,24 @@ def test_mixed_dumps_add_up_and_list_the_busiest_software_flow() -> None:
     assert f'<td class="n">{-packets:,}</td>' in first_row
 
 
+def test_a_series_of_one_ovs_counts_its_latest_dump_only() -> None:
+    # BEFORE and AFTER are two snapshots of one OVS (same node and socket in
+    # their headers): counters are lifetime totals, so the figures are those
+    # of AFTER alone, plus the Yusur dump (no header: a dump of its own).
+    flows, packets, nbytes = counters(AFTER)
+    page = render_report(load_dumps([BEFORE, AFTER, YUSUR]))
+    assert card(page, "flows in hardware")[1] == f"2 of {flows + 2}"
+    assert card(page, "packets in hardware")[1] == f"81,963 of {packets + 81967:,}"
+    assert card(page, "bytes in hardware")[1] == (
+        f"109,981,030 of {nbytes + 109981294:,}"
+    )
+    assert "3 dumps," in page
+    assert "1 dump is an earlier snapshot of an OVS that a later dump also" in page
+    # The earlier snapshot still has its own row over time.
+    timeline = page.split("<h2>Over time</h2>")[1].split("<h2>")[0]
+    assert html.escape(str(BEFORE)) in timeline
+
+
 def test_dumps_are_ordered_by_capture_time_else_file_time(tmp_path: Path) -> None:
     late = tmp_path / "late.txt"
     late.write_text(HOSTILE.read_text())
