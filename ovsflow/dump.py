@@ -29,10 +29,10 @@ from ovsflow.records import Flow
 Source = Union[str, "os.PathLike[str]", IO[str], IO[bytes], Iterable[str]]
 OnError = Literal["raise", "skip"]
 
-#: Most pieces a line wrapped by a terminal is joined back from.  Each piece
-#: re-parses the text joined so far, so this bounds the work per line; 32
-#: pieces of an 80-column terminal hold a 2,500-character flow.
-MAX_WRAPPED_PIECES = 32
+#: Most rows a line wrapped by a terminal is joined back from: a 1,000-
+#: character flow on a 40-column terminal takes 25.  A line of more rows is
+#: reported as cut off, its further rows as pieces without a start.
+MAX_WRAPPED_PIECES = 256
 
 # What OVS and the tools around it print that is not a flow: vlog lines
 # (lib/vlog.c, "%D{...}|%05N|%c|%p|%m"), an ovs-appctl/ovs-dpctl error
@@ -63,6 +63,18 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _NOT_FLOW_START = ("flow-dump from ", "#")
 _ELIDED = re.compile(r"\.\.\.|\u2026")  # "..." or the ellipsis character
 
+# How a flow line starts: "ufid:" (-m), "<empty>" (no key at all), or one of
+# the keys OVS can print first.  The key comes out in the order the datapath
+# put its attributes in (odp_flow_key_from_flow__() in lib/odp-util.c, the
+# kernel's ovs_nla_put_key() alike), and fully wildcarded ones are left out,
+# so any key up to eth_type can lead.  A row that starts otherwise continues
+# the line before it.
+_FLOW_START = re.compile(
+    r"ufid:|<empty>|(?:recirc_id|dp_hash|skb_priority|tunnel|in_port|skb_mark"
+    r"|ct_state|ct_zone|ct_mark|ct_label|ct_tuple4|ct_tuple6|packet_type|eth"
+    r"|eth_type)\("
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Skipped:
@@ -87,6 +99,16 @@ class Note:
         return f"line {self.line}: {self.message}"
 
 
+class _Piece(NamedTuple):
+    """One row of a flow line as read (maybe the whole line): kept as it is
+    but for its line end and colours, since a terminal keeps every character
+    of a line it wraps, spaces included."""
+
+    line: int
+    row: str
+    start: bool  # it begins the way a flow line does
+
+
 class _Raw(NamedTuple):
     """One line as read: its text (cut when over-long) and what reading it found."""
 
@@ -103,10 +125,13 @@ class DumpReader:
     is not a flow with a :class:`~ovsflow.ParseError`; ``"skip"`` records the
     line in ``skipped`` and goes on.  Log lines of OVS and of the tools around
     it are "not a flow" (an error in raise mode, a skip otherwise).  A line
-    wrapped by a terminal is joined back when no piece parses alone and the
-    joined text does; each join is listed in ``notes``, as are lines whose
-    bytes were not UTF-8.  A line longer than ``MAX_LINE_LENGTH`` is not kept
-    in memory: it is skipped (or raised) with its length.  After (or during)
+    wrapped by a terminal is joined back: a flow takes every following row
+    that does not start a flow (``ufid:``, a first key), and rows as wide as
+    a terminal are joined as they are; when that is ambiguous the rows are
+    reported, never guessed.  Each join is listed in ``notes`` (``joined``
+    counts them), as are lines whose bytes were not UTF-8.  A line longer
+    than ``MAX_LINE_LENGTH`` is not kept in memory: it is skipped (or
+    raised) with its length.  After (or during)
     iteration, ``meta`` holds the ``# ovsflow-meta:`` headers and ``sections``
     the dump headers seen.
     """
@@ -125,6 +150,12 @@ class DumpReader:
     #: pieces): the number of its first line and the section it is in.
     first_line: int = 1
     first_section: str | None = None
+    # The last parse of pending rows: (first line, rows) and its outcome.
+    _tried: tuple[tuple[int, int], Flow | ParseError] | None = field(
+        default=None, repr=False, compare=False
+    )
+    # The rows of an ovsflow-meta header that is not JSON yet.
+    _header: list[_Piece] = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.on_error not in ("raise", "skip"):
@@ -139,26 +170,33 @@ class DumpReader:
 
         1. Clean the line (byte order mark, line end, colours).
         2. Lines that are not flows: too long, NUL bytes, elided, log lines,
-           headers, comments.  They also end any wrapped line in progress.
-        3. Parse; a line that fails may be the first piece of a wrapped
-           line, so it waits in ``pending`` until the next line decides.
+           headers, comments.  They also end the wrapped line in progress.
+           A ``# ovsflow-meta:`` header that is no JSON yet takes the rows
+           after it as a flow does (:meth:`_header_goes_on`).
+        3. A line that starts a flow ends the one in progress, unless it may
+           be a row of it (see :meth:`_goes_on`); any other line is a row of
+           the one in progress.  The rows of a flow wait in ``pending`` until
+           the next start decides, then :meth:`_resolve` makes them a flow.
         """
         section = self.first_section
-        pending: list[ParseError] = []
-        lines = _lines(self.source, self.name)
-        for number, raw in enumerate(lines, start=self.first_line):
+        pending: list[_Piece] = []
+        self._tried = None
+        for number, raw in enumerate(_lines(self.source, self.name), self.first_line):
             self.lines = number
 
             # 1.
-            text = raw.text.lstrip("\ufeff") if number == 1 else raw.text
-            text = text.strip()
-            if "\x1b" in text:
-                text = _ANSI.sub("", text).strip()  # ovs-appctl --color output
+            row = raw.text.rstrip("\r\n")
+            row = row.lstrip("\ufeff") if number == 1 else row
+            if "\x1b" in row:
+                row = _ANSI.sub("", row)  # ovs-appctl --color output
+            text = row.strip()
 
             # 2.
             problem = self._not_a_flow(number, raw, text)
             if problem is not None or not text or text.startswith(_NOT_FLOW_START):
-                self._give_up(pending)
+                yield from self._resolve(pending, section)
+                pending.clear()
+                self._end_header()
             if problem is not None:
                 self._bad(problem)
                 continue
@@ -169,25 +207,221 @@ class DumpReader:
                 self.sections.append(section)
                 continue
             if text.startswith("#"):
-                self._comment(number, text)
+                self._comment(number, row, text)
                 continue
             if raw.replaced:
                 self._note(number, "bytes that are not UTF-8 were read as U+FFFD")
 
             # 3.
-            try:
-                flow = parse_flow(text, line=number, section=section)
-            except ParseError as exc:
-                exc.line, exc.source = number, self.name
-                joined = self._join(pending, exc, section)
-                if joined is not None:
-                    self.flows += 1
-                    yield joined
-                continue
-            self._give_up(pending)
+            piece = _Piece(number, row, _FLOW_START.match(text) is not None)
+            if self._header:
+                if self._header_goes_on(piece):
+                    continue
+                self._end_header()
+            if pending and not self._goes_on(pending, piece, section):
+                yield from self._resolve(pending, section)
+                pending.clear()
+            if pending or piece.start:
+                pending.append(piece)
+            else:
+                self._orphan(piece, section)
+        yield from self._resolve(pending, section)
+        self._end_header()
+
+    def _goes_on(
+        self, pending: list[_Piece], piece: _Piece, section: str | None
+    ) -> bool:
+        """Whether ``piece`` is one more row of the flow in ``pending``.
+
+        A row that does not start a flow always is.  One that does (a row of
+        a wrapped line may begin with ``in_port(``) is only when the rows so
+        far are all as wide as a terminal, this one is no wider, and the rows
+        so far do not already make a whole flow.
+        """
+        size = sum(len(p.row) for p in pending)
+        if (
+            len(pending) >= MAX_WRAPPED_PIECES
+            or size + len(piece.row) > MAX_LINE_LENGTH
+        ):
+            return False
+        if not piece.start:
+            return True
+        width = len(pending[0].row)
+        if len(piece.row) > width or any(len(p.row) != width for p in pending):
+            return False
+        if size > _TRY_TEXT or sum(p.start for p in pending) > _TRY_STARTS:
+            return False  # bounds the parses below (hostile input)
+        tail, head = pending[-1].row[-1:], piece.row[:1]
+        if _WORD.match(tail) and _WORD.match(head):
+            # A word cut in two: only "push_" + "eth(" makes one OVS prints,
+            # "ct_la" + "in_port(" is a line cut off and a new line.
+            return pending[-1].row.endswith("push_") and piece.row.startswith("eth(")
+        return not _complete(self._parse(pending, section))
+
+    def _parse(
+        self, pieces: Sequence[_Piece], section: str | None
+    ) -> Flow | ParseError:
+        """The flow of the pieces joined, or why not; the last answer is kept."""
+        key = (pieces[0].line, len(pieces))
+        if self._tried is not None and self._tried[0] == key:
+            return self._tried[1]
+        rows = pieces[0].row if len(pieces) == 1 else "".join(p.row for p in pieces)
+        text = rows.strip()
+        result: Flow | ParseError
+        try:
+            result = parse_flow(text, line=pieces[0].line, section=section)
+        except ParseError as exc:
+            exc.line, exc.source = pieces[0].line, self.name
+            result = exc
+        else:
+            cut = _cut_trailer(result, text)
+            if cut is not None:
+                result = cut
+        self._tried = (key, result)
+        return result
+
+    def _resolve(self, pieces: list[_Piece], section: str | None) -> Iterator[Flow]:
+        """The flow the pieces of one (maybe wrapped) line make, or its report.
+
+        - One piece: it parses, or its error is reported.
+        - Rows all as wide as the first and a last one no wider: a terminal
+          wrapped the line and kept every character, so the rows are joined
+          as they are and must parse.
+        - Rows of uneven width: joined too when only the whole parses, with a
+          note; when the first row alone is a flow as well, it is ambiguous.
+        - When the joined rows fail: a row that starts a flow but was taken
+          as a row of this one splits them when they fail from that row on;
+          a first row that is a flow alone, or rows of uneven width, are
+          read each for itself; rows as wide as a terminal are reported
+          together, at the row and column where their joined text failed.
+        """
+        if not pieces:
+            return
+        result = self._parse(pieces, section)
+        if len(pieces) == 1:
+            if isinstance(result, ParseError):
+                self._bad(_with_cut_hint(result))
+            else:
+                self.flows += 1
+                yield result
+            return
+
+        first, last = pieces[0].line, pieces[-1].line
+        width = len(pieces[0].row)
+        even = all(len(p.row) == width for p in pieces[:-1])
+        even = even and len(pieces[-1].row) <= width
+        starts = [i for i, p in enumerate(pieces) if p.start and i > 0]
+        if isinstance(result, Flow) and starts and _repeats_a_key(result):
+            # Rows of two lines, the first cut off after a ",": no flow has
+            # a key twice.
+            yield from self._resolve(pieces[: starts[0]], section)
+            yield from self._resolve(pieces[starts[0] :], section)
+            return
+        if isinstance(result, Flow):
+            if even:
+                how = f"a line wrapped by a terminal at {width} columns"
+            elif not isinstance(self._parse(pieces[:1], section), Flow):
+                how = "rows of uneven width: check that they belong together"
+            else:
+                self._ambiguous(pieces)
+                return
+            self.joined += 1
+            self._note(first, f"lines {first}-{last} joined into one flow ({how})")
             self.flows += 1
-            yield flow
-        self._give_up(pending)
+            yield result
+            return
+
+        if starts:
+            split = starts[0]
+            if result.column > len("".join(p.row for p in pieces[:split]).strip()):
+                yield from self._resolve(pieces[:split], section)
+                yield from self._resolve(pieces[split:], section)
+                return
+        if not even or isinstance(self._parse(pieces[:1], section), Flow):
+            # Not rows of one terminal line, or a whole flow followed by rows
+            # that do not go with it: each for itself.
+            yield from self._resolve(pieces[:1], section)
+            yield from self._regroup(pieces[1:], section)
+            return
+        self._wrapped_error(pieces, result)
+
+    def _regroup(self, pieces: list[_Piece], section: str | None) -> Iterator[Flow]:
+        """Rows that turned out not to continue the line before: a row that
+        starts a flow begins a new line, the rows before any are orphans."""
+        group: list[_Piece] = []
+        for piece in pieces:
+            if piece.start:
+                yield from self._resolve(group, section)
+                group = [piece]
+            elif group:
+                group.append(piece)
+            else:
+                self._orphan(piece, section)
+        yield from self._resolve(group, section)
+
+    def _orphan(self, piece: _Piece, section: str | None) -> None:
+        """Report a row that neither starts a flow nor continues one."""
+        hint = (
+            "does not start with ufid:, <empty> or a first match key "
+            "(recirc_id(, in_port(, ...): a row of a wrapped line whose start is "
+            "missing?"
+        )
+        result = self._parse([piece], section)
+        if isinstance(result, ParseError):
+            result.message += f" (this line {hint})"
+            self._bad(result)
+        else:
+            self._bad(
+                self._error(f"not a flow: it {hint}", piece.row.strip(), piece.line)
+            )
+
+    def _ambiguous(self, pieces: list[_Piece]) -> None:
+        first, last = pieces[0].line, pieces[-1].line
+        self._bad(
+            self._error(
+                f"ambiguous: line {first} is a flow alone and lines {first}-{last} "
+                "joined are one too, and their uneven widths do not tell which",
+                pieces[0].row.strip(),
+                first,
+            )
+        )
+        for piece in pieces[1:]:
+            self._bad(self._part_of(piece, first, last))
+
+    def _wrapped_error(self, pieces: list[_Piece], exc: ParseError) -> None:
+        """Report rows joined as a terminal wraps that make no flow.
+
+        The error is put on the row and column where the joined text failed.
+        """
+        first, last = pieces[0].line, pieces[-1].line
+        lead = len(pieces[0].row) - len(pieces[0].row.lstrip())
+        offset = exc.column - 1 + lead  # in the rows as read
+        at = len(pieces) - 1
+        for i, piece in enumerate(pieces):
+            if offset < len(piece.row):
+                at = i
+                break
+            offset -= len(piece.row)
+        where = pieces[at]
+        exc = _with_cut_hint(exc)
+        exc.message += (
+            f" (lines {first}-{last} read as one line wrapped at "
+            f"{len(pieces[0].row)} columns)"
+        )
+        exc.text, exc.line = where.row, where.line
+        exc.column = min(offset, len(where.row)) + 1
+        if self.on_error == "raise":
+            raise exc
+        for i, piece in enumerate(pieces):
+            self._bad(exc if i == at else self._part_of(piece, first, last))
+
+    def _part_of(self, piece: _Piece, first: int, last: int) -> ParseError:
+        return self._error(
+            f"not a flow: part of lines {first}-{last}, one wrapped line (see "
+            "the line reported with them)",
+            piece.row.strip(),
+            piece.line,
+        )
 
     def _not_a_flow(self, number: int, raw: _Raw, text: str) -> ParseError | None:
         """The error for a line that cannot be (part of) a flow, else None."""
@@ -232,49 +466,6 @@ class DumpReader:
             message, text=text, line=line, column=column, source=self.name
         )
 
-    def _join(
-        self, pending: list[ParseError], exc: ParseError, section: str | None
-    ) -> Flow | None:
-        """The flow of pending pieces and this failed line joined, if they make one.
-
-        Otherwise this line waits in ``pending`` if it can start or continue a
-        wrapped line (its error is at its very end, as for any beginning of a
-        flow), or is given up on.
-        """
-        if pending:
-            first = pending[0].line
-            text = "".join(p.text for p in pending) + exc.text
-            if len(text) <= MAX_LINE_LENGTH:
-                try:
-                    flow = parse_flow(text, line=first, section=section)
-                except ParseError as joined_exc:
-                    if _at_end(joined_exc) and len(pending) < MAX_WRAPPED_PIECES:
-                        pending.append(exc)
-                        return None
-                else:
-                    pending.clear()
-                    self.joined += 1
-                    self._note(
-                        first,
-                        f"lines {first}-{exc.line} joined into one flow "
-                        "(a line wrapped by a terminal)",
-                    )
-                    return flow
-            self._give_up(pending)
-        if _at_end(exc):
-            pending.append(exc)
-        else:
-            self._bad(exc)
-        return None
-
-    def _give_up(self, pending: list[ParseError]) -> None:
-        """Report the lines waiting to be joined: they are not flows."""
-        for exc in pending:
-            if _at_end(exc) and "cut off" not in exc.message:
-                exc.message += " (the line ends early: was it cut off?)"
-            self._bad(exc)
-        pending.clear()
-
     def _bad(self, exc: ParseError) -> None:
         if self.on_error == "raise":
             raise exc
@@ -283,19 +474,66 @@ class DumpReader:
             reason += f" (column {exc.column})"
         self._skip(exc.line, reason, exc.text)
 
-    def _comment(self, number: int, text: str) -> None:
+    def _comment(self, number: int, row: str, text: str) -> None:
+        """Keep an ``# ovsflow-meta:`` header; a bad one may be wrapped."""
         body = text.lstrip("#").strip()
         if not body.startswith("ovsflow-meta:"):
             return  # an ordinary comment
-        payload = body[len("ovsflow-meta:") :].strip()
+        self._header = [_Piece(number, row, False)]
+        self._header_done()
+
+    def _header_goes_on(self, piece: _Piece) -> bool:
+        """Whether ``piece`` is a row of the bad header before it (taken if so)."""
+        rows = self._header
+        width = len(rows[0].row)
+        if piece.start or len(piece.row) > width or len(rows) >= MAX_WRAPPED_PIECES:
+            return False
+        if any(len(p.row) != width for p in rows):
+            return False
+        rows.append(piece)
+        self._header_done()
+        return True
+
+    def _header_done(self) -> None:
+        """Read the header rows so far; keep them when they are no JSON yet."""
+        rows = self._header
+        text = "".join(p.row for p in rows).strip()
         try:
-            meta = json.loads(payload)
-            if not isinstance(meta, dict):
-                raise ValueError("not a JSON object")
-        except ValueError as exc:
-            self._skip(number, f"bad ovsflow-meta header: {exc}", text)
+            meta = _meta(text)
+        except ValueError:
             return
         self.meta.append(meta)
+        if len(rows) > 1:
+            first, last = rows[0].line, rows[-1].line
+            self.joined += 1
+            self._note(
+                first,
+                f"lines {first}-{last} joined into one ovsflow-meta header "
+                f"(a line wrapped by a terminal at {len(rows[0].row)} columns)",
+            )
+        self._header = []
+
+    def _end_header(self) -> None:
+        """Report the rows of a header that never became JSON."""
+        rows, self._header = self._header, []
+        if not rows:
+            return
+        text = "".join(p.row for p in rows).strip()
+        reason = "bad ovsflow-meta header"
+        try:
+            _meta(text)
+        except ValueError as exc:
+            reason += f": {exc}"
+        first, last = rows[0].line, rows[-1].line
+        if len(rows) > 1:
+            reason += f" (lines {first}-{last} read as one wrapped line)"
+        self._skip(first, reason, text)
+        for piece in rows[1:]:
+            self._skip(
+                piece.line,
+                f"part of the bad ovsflow-meta header of lines {first}-{last}",
+                piece.row.strip(),
+            )
 
     def _skip(self, number: int, reason: str, text: str) -> None:
         self.skipped.append(Skipped(number, reason, text[:500]))
@@ -304,9 +542,71 @@ class DumpReader:
         self.notes.append(Note(number, message))
 
 
+def _meta(text: str) -> dict[str, object]:
+    """The JSON object of an ``# ovsflow-meta:`` header (ValueError if none)."""
+    payload = text.lstrip("#").strip()[len("ovsflow-meta:") :].strip()
+    meta = json.loads(payload)
+    if not isinstance(meta, dict):
+        raise ValueError("not a JSON object")
+    return meta
+
+
 def _at_end(exc: ParseError) -> bool:
     """True when the parser ran out of line: the line may go on elsewhere."""
     return exc.column > len(exc.text)
+
+
+def _with_cut_hint(exc: ParseError) -> ParseError:
+    if _at_end(exc) and "cut off" not in exc.message:
+        exc.message += " (the line ends early: was it cut off?)"
+    return exc
+
+
+def _complete(result: Flow | ParseError) -> bool:
+    return isinstance(result, Flow)
+
+
+def _cut_trailer(flow: Flow, text: str) -> ParseError | None:
+    """The error for a ``dp-extra-info:`` trailer cut short.
+
+    The parser takes the trailer as free text to the end of the line, so
+    ``dp-extra-info:miniflow_bits(4,1`` and ``dp-extra-info:m`` parse.  OVS
+    prints only ``miniflow_bits(`` counts ``)`` there (lib/dpif-netdev.c),
+    so the beginning of that, or open brackets at the end, mean the line
+    was cut off.
+    """
+    extra = flow.dp_extra_info
+    if extra is None:
+        return None
+    if not (
+        "miniflow_bits(".startswith(extra)
+        or _MINIFLOW_CUT.fullmatch(extra)
+        or extra.count("(") > extra.count(")")
+    ):
+        return None
+    return ParseError(
+        "expected the rest of the dp-extra-info trailer "
+        "(miniflow_bits(...)), found the end of the line (the line ends "
+        "early: was it cut off?)",
+        text=text,
+        line=flow.line or 1,
+        column=len(text) + 1,
+        expected="')'",
+    )
+
+
+_MINIFLOW_CUT = re.compile(r"miniflow_bits\([\d,]*")
+_WORD = re.compile(r"\w")
+# A row that starts a flow is tried as a row of the line before only while
+# that line is shorter than this and has fewer such rows: each try parses
+# the rows so far.  OVS flow lines run to a few thousand characters.
+_TRY_TEXT = 1 << 14
+_TRY_STARTS = 16
+
+
+def _repeats_a_key(flow: Flow) -> bool:
+    names = [key.name for key in flow.match.keys]
+    return len(set(names)) != len(names)
 
 
 def parse_dump(source: Source, on_error: OnError = "raise") -> DumpReader:

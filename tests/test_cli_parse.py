@@ -94,7 +94,7 @@ def test_skipped_lines_are_counted_on_stderr(
     out, err = capsys.readouterr()
     assert len(out.splitlines()) == 2
     assert f"ovsflow: skipped {dump}: line 2:" in err
-    assert "1 lines skipped in all" in err
+    assert "1 line skipped in all" in err
 
 
 def test_strict_stops_and_leaves_no_partial_file(

@@ -239,7 +239,7 @@ def test_cli_table_lists_reasons_with_counts_and_honours_disable(
     assert out.startswith("flows not in hardware: 33 (in hardware: 0)\n")
     assert "\nuserspace: 2 flows, 38 packets, 1596 bytes\n" in out
     assert "\nsample:" not in out
-    assert "  ... and 1 more flows (see --top)\n" in out
+    assert "  ... and 1 more flow (see --top)\n" in out
 
 
 def test_cli_bad_disable_exits_2_with_one_line(

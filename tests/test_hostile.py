@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import gzip
 import io
+import json
+import re
 import sys
 import tracemalloc
 from pathlib import Path
@@ -174,24 +176,30 @@ def test_a_line_wrapped_by_a_terminal_is_joined_back_and_noted(width: int) -> No
     assert reader.joined == 1
     assert [str(n) for n in reader.notes] == [
         f"line 2: lines 2-{1 + rows} joined into one flow "
-        "(a line wrapped by a terminal)"
+        f"(a line wrapped by a terminal at {width} columns)"
     ]
 
 
-def test_a_wrapped_line_whose_second_half_parses_alone_is_not_joined() -> None:
-    # Cut just before "packets:": the second half is a flow without keys, so
-    # joining would be a guess; the first half is reported as cut off.
-    first, second = (
-        "in_port(1),eth_type(0x0800), ",
-        "packets:1, bytes:2, used:never, actions:drop",
-    )
+def test_a_row_without_keys_is_never_a_flow_by_itself() -> None:
+    # OVS prints "<empty>" for a flow without keys, so "packets:..." at the
+    # start of a line is the rest of the line before.  Cut by something
+    # other than a terminal (the second row is the wider), the rows are
+    # joined with a note asking to check them; with no line before, the row
+    # is reported.
+    first = "in_port(1),eth_type(0x0800), "
+    second = "packets:1, bytes:2, used:never, actions:drop"
     reader = parse_dump(f"{first}\n{second}\n", on_error="skip")
-    assert [f.line for f in reader] == [2]
-    assert reader.notes == [] and reader.joined == 0
+    assert list(reader) == [parse_flow(first + second)]
+    assert reader.skipped == []
+    assert [str(n) for n in reader.notes] == [
+        "line 1: lines 1-2 joined into one flow "
+        "(rows of uneven width: check that they belong together)"
+    ]
+    reader = parse_dump(f"flow-dump from the main thread:\n{second}\n", "skip")
+    assert list(reader) == []
     [skipped] = reader.skipped
-    assert skipped.line == 1
-    # The trailing space is stripped: 28 characters, the end is column 29.
-    assert skipped.reason.endswith("(the line ends early: was it cut off?) (column 29)")
+    assert skipped.line == 2
+    assert skipped.reason.startswith("not a flow: it does not start with ufid:")
 
 
 def test_a_line_cut_off_is_reported_with_the_end_as_its_column() -> None:
@@ -490,7 +498,6 @@ def reading_subcommands() -> list[str]:
 
 def bad_inputs(tmp_path: Path) -> list[tuple[str, str]]:
     (tmp_path / "file").write_text(FLOW + "\n")
-    (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "core").write_bytes(b"\x7fELF\x02\x01\x01\x00" * 64)
     (tmp_path / "cut.txt.gz").write_bytes(
         gzip.compress((FLOW + "\n").encode() * 1000)[:100]
@@ -500,7 +507,6 @@ def bad_inputs(tmp_path: Path) -> list[tuple[str, str]]:
         (str(tmp_path), "is a directory, not a dump file"),
         (str(tmp_path / "file" / "dump.txt"), "cannot open: Not a directory"),
         ("/proc/self/mem", "read error: Input/output error"),
-        (str(tmp_path / "empty.txt"), "empty, not a single line to read"),
         (str(tmp_path / "core"), "binary data, not a text dump"),
         (str(tmp_path / "cut.txt.gz"), "gzip data is truncated or corrupt"),
     ]
@@ -542,6 +548,117 @@ def test_dash_reads_standard_input(
     assert "error" not in err and "skipped" not in err, err
 
 
+def two_inputs(command: str, first: Path, second: Path, tmp_path: Path) -> list[str]:
+    """``command`` reading two dumps."""
+    if command == "report":
+        return [command, str(first), str(second), "-o", str(tmp_path / "r.html")]
+    if command == "diff":
+        return [command, str(first), str(second), "--interval", "1"]
+    return [command, str(first), str(second)]
+
+
+@pytest.mark.parametrize("command", reading_subcommands())
+def test_an_empty_input_among_others_is_a_note(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What OVS prints for "dpctl/dump-flows type=offloaded" when nothing is
+    # offloaded: nothing at all.
+    empty = tmp_path / "offloaded.txt"
+    empty.write_bytes(b"")
+    good = tmp_path / "good.txt"
+    good.write_text(FLOW + "\n")
+    for first, second in ((empty, good), (good, empty)):
+        assert main(two_inputs(command, first, second, tmp_path)) == 0
+        err = capsys.readouterr().err
+        assert f"ovsflow: note {empty}: empty, no flows\n" in err, err
+        assert "error" not in err, err
+
+
+@pytest.mark.parametrize("command", reading_subcommands())
+def test_inputs_that_are_all_empty_are_an_error(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_bytes(b"")
+    second.write_bytes(b"")
+    assert main(two_inputs(command, first, second, tmp_path)) == 2
+    assert capsys.readouterr().err == (
+        f"ovsflow: error: {first}, {second}: every input is empty, not a single "
+        "line to read (did the dump commands print nothing?)\n"
+    )
+    if command != "diff":  # diff always reads two
+        assert main(command_line(command, str(first), tmp_path)) == 2
+        assert capsys.readouterr().err == (
+            f"ovsflow: error: {first}: empty, not a single line to read "
+            "(did the dump command print nothing?)\n"
+        )
+
+
+def test_the_readme_sum_of_offloaded_and_non_offloaded_dumps(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Captured from a real OVS with nothing offloaded: the type=offloaded
+    # dump is empty.  The figures are the non-offloaded file's, added up
+    # here from its text.
+    data = Path(__file__).parent / "data"
+    offloaded = data / "ovs-dummy-dpctl-m-type-offloaded.txt"
+    rest = data / "ovs-dummy-dpctl-m-type-non-offloaded.txt"
+    assert offloaded.read_bytes() == b""
+    text = rest.read_text()
+    flows = sum(line.startswith("ufid:") for line in text.splitlines())
+    packets = sum(int(n) for n in re.findall(r" packets:(\d+),", text))
+    octets = sum(int(n) for n in re.findall(r" bytes:(\d+),", text))
+    status = main(["summarize", "--format", "json", str(offloaded), str(rest)])
+    out, err = capsys.readouterr()
+    assert status == 0
+    figures = json.loads(out)
+    assert (figures["flows"], figures["packets"], figures["bytes"]) == (
+        flows,
+        packets,
+        octets,
+    )
+    assert err == f"ovsflow: note {offloaded}: empty, no flows\n"
+
+
+def bad_lines(tmp_path: Path, count: int) -> Path:
+    dump = tmp_path / "bad.txt"
+    dump.write_text(f"{FLOW}\n" + "in_port(1),eth(\n" * count)
+    return dump
+
+
+@pytest.mark.parametrize(("count", "summary"), [(1, "1 line"), (3, "3 lines")])
+def test_quiet_prints_only_the_count_of_skipped_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], count: int, summary: str
+) -> None:
+    dump = bad_lines(tmp_path, count)
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    pasted = tmp_path / "pasted.txt"
+    pasted.write_text(f"{wrap(guide_lines()[1], 100)}\n")
+    argv = ["summarize", str(dump), str(empty), str(pasted), "--format", "json"]
+    assert main(["-q", *argv]) == 0
+    assert capsys.readouterr().err == f"ovsflow: {summary} skipped in all\n"
+    assert main(argv) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len([e for e in err if e.startswith("ovsflow: skipped ")]) == count
+    assert f"ovsflow: note {empty}: empty, no flows" in err
+    assert f"ovsflow: 1 wrapped line joined back in {pasted}" in err
+
+
+@pytest.mark.parametrize(
+    ("count", "more"), [(21, "1 more skipped line"), (22, "2 more skipped lines")]
+)
+def test_capped_lists_count_in_the_singular_and_the_plural(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], count: int, more: str
+) -> None:
+    assert main(["summarize", str(bad_lines(tmp_path, count))]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[-2:] == [
+        f"ovsflow: ... and {more}",
+        f"ovsflow: {count} lines skipped in all",
+    ]
+
+
 def test_summarize_lists_joined_lines_on_stderr(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -552,8 +669,8 @@ def test_summarize_lists_joined_lines_on_stderr(
     rows = -(-len(guide_lines()[1]) // 100)
     assert captured.err == (
         f"ovsflow: note {dump}: line 2: lines 2-{1 + rows} joined into one flow "
-        "(a line wrapped by a terminal)\n"
-        f"ovsflow: 1 wrapped lines joined back in {dump}\n"
+        "(a line wrapped by a terminal at 100 columns)\n"
+        f"ovsflow: 1 wrapped line joined back in {dump}\n"
     )
 
 

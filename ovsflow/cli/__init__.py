@@ -55,6 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from ovsflow.cli._common import set_quiet  # loaded with the subcommands
+
+    set_quiet(args.quiet)
     level = logging.ERROR if args.quiet else logging.WARNING - 10 * args.verbose
     logging.basicConfig(level=level, format="ovsflow: %(levelname)s: %(message)s")
     try:

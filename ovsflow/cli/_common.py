@@ -58,54 +58,136 @@ def on_error(strict: bool) -> OnError:
     return "raise" if strict else "skip"
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and the noun, singular for one: "1 line", "2 lines".
+
+    >>> count(1, "line"), count(3, "flow"), count(2, "entry", "entries")
+    ('1 line', '3 flows', '2 entries')
+    """
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+class _Output:
+    """What the top-level options say about messages on stderr."""
+
+    #: ``-q``: no list of skipped lines or notes, only the count skipped.
+    quiet = False
+
+
+def set_quiet(quiet: bool) -> None:
+    """Follow ``-q`` (``ovsflow.cli.main`` calls this for every command line)."""
+    _Output.quiet = quiet
+
+
+class _Inputs:
+    """The inputs of one command line, to tell an empty one from all empty.
+
+    An empty dump is what OVS prints when there is nothing to dump (``type=
+    offloaded`` with nothing offloaded), so one empty input among others is
+    a note.  When every input is empty it is an error: then it is far more
+    often a failed copy or a dump that never ran than an idle datapath.
+    """
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.read = 0
+        self.empty: list[str] = []
+        self.any_lines = False
+
+    def done(self, name: str, lines: int) -> None:
+        """One input was read to its end: note or refuse it when empty."""
+        self.read += 1
+        if lines:
+            self.any_lines = True
+            report_empty(self.empty, sys.stderr)  # those held back until now
+            self.empty = []
+            return
+        self.empty.append(name)
+        if self.any_lines:
+            report_empty(self.empty, sys.stderr)
+            self.empty = []
+        elif self.read >= self.total:
+            raise all_empty(self.empty)
+
+
+def all_empty(names: Sequence[str]) -> InputError:
+    """The error for inputs that are all empty."""
+    if len(names) == 1:
+        return InputError(
+            f"{names[0]}: empty, not a single line to read "
+            "(did the dump command print nothing?)"
+        )
+    return InputError(
+        f"{', '.join(names)}: every input is empty, not a single line to read "
+        "(did the dump commands print nothing?)"
+    )
+
+
+def report_empty(names: Sequence[str], stream: IO[str]) -> None:
+    """Say which inputs were empty (there were others): they gave no flows."""
+    if not _Output.quiet:
+        for name in names:
+            print(f"ovsflow: note {name}: empty, no flows", file=stream)
+
+
 class CliReader(DumpReader):
     """A DumpReader for the command line.
 
     Read to its end, it lists its notes (joined lines, replaced bytes) on
-    stderr, and it refuses an input with no lines at all: an empty file is
-    far more often a failed copy or a dump that never ran than an idle
-    datapath.
+    stderr, and it reports an input with no lines at all: a note when other
+    inputs of the command have lines, an error when none has (see
+    :class:`_Inputs`).  Made alone, it is the only input.
     """
+
+    inputs: _Inputs | None = None
 
     def __iter__(self) -> Iterator[Flow]:
         yield from super().__iter__()
         report_notes(str(self.name), self.notes, self.joined, sys.stderr)
-        if self.lines == 0:
-            raise InputError(
-                f"{self.name}: empty, not a single line to read "
-                "(did the dump command print nothing?)"
-            )
+        inputs = self.inputs if self.inputs is not None else _Inputs(1)
+        inputs.done(str(self.name), self.lines)
 
 
 def readers(names: list[str], strict: bool) -> Iterator[tuple[str, DumpReader]]:
     """(name, reader) for each input name, '-' being standard input."""
+    inputs = _Inputs(len(names))
     for name in names:
         if name == "-":
-            yield "<stdin>", CliReader(sys.stdin.buffer, on_error(strict), "<stdin>")
+            reader = CliReader(sys.stdin.buffer, on_error(strict), "<stdin>")
+            name = "<stdin>"
         else:
-            yield name, CliReader(Path(name), on_error(strict), name)
+            reader = CliReader(Path(name), on_error(strict), name)
+        reader.inputs = inputs
+        yield name, reader
 
 
 def report_notes(
     source: str, notes: Sequence[Note], joined: int, stream: IO[str]
 ) -> None:
     """List what the reader did to lines that gave flows, capped, with counts."""
+    if _Output.quiet:
+        return
     for note in notes[:SKIPPED_SHOWN]:
         print(f"ovsflow: note {source}: {note}", file=stream)
     more = len(notes) - SKIPPED_SHOWN
     if more > 0:
-        print(f"ovsflow: ... and {more} more notes", file=stream)
+        print(f"ovsflow: ... and {count(more, 'more note')}", file=stream)
     if joined:
-        print(f"ovsflow: {joined} wrapped lines joined back in {source}", file=stream)
+        print(
+            f"ovsflow: {count(joined, 'wrapped line')} joined back in {source}",
+            file=stream,
+        )
 
 
 def report_skipped(skipped: Sequence[tuple[str, object]], stream: IO[str]) -> None:
-    """List skipped lines on stderr, capped, with their count."""
+    """List skipped lines on stderr, capped, with their count (only the count
+    with ``-q``)."""
     if not skipped:
         return
-    for source, item in skipped[:SKIPPED_SHOWN]:
-        print(f"ovsflow: skipped {source}: {item}", file=stream)
-    more = len(skipped) - SKIPPED_SHOWN
-    if more > 0:
-        print(f"ovsflow: ... and {more} more skipped lines", file=stream)
-    print(f"ovsflow: {len(skipped)} lines skipped in all", file=stream)
+    if not _Output.quiet:
+        for source, item in skipped[:SKIPPED_SHOWN]:
+            print(f"ovsflow: skipped {source}: {item}", file=stream)
+        more = len(skipped) - SKIPPED_SHOWN
+        if more > 0:
+            print(f"ovsflow: ... and {count(more, 'more skipped line')}", file=stream)
+    print(f"ovsflow: {count(len(skipped), 'line')} skipped in all", file=stream)

@@ -10,6 +10,7 @@ from typing import IO, Any
 from ovsflow import ports as port_table
 from ovsflow.cli._common import (
     add_input_arguments,
+    count,
     input_names,
     readers,
     report_skipped,
@@ -94,8 +95,9 @@ def write_table(report: Report, out: IO[str]) -> None:
     )
     for group in report.sorted_groups():
         out.write(
-            f"\n{group.rule}: {group.flows} flows, {group.packets} packets, "
-            f"{group.bytes} bytes\n  {group.title}\n"
+            f"\n{group.rule}: {count(group.flows, 'flow')}, "
+            f"{count(group.packets, 'packet')}, {count(group.bytes, 'byte')}\n"
+            f"  {group.title}\n"
         )
         for item in group.items:
             evidence = next(
@@ -111,7 +113,7 @@ def write_table(report: Report, out: IO[str]) -> None:
             out.write(f"      {item.text}\n")
         hidden = group.flows - len(group.items)
         if hidden > 0:
-            out.write(f"  ... and {hidden} more flows (see --top)\n")
+            out.write(f"  ... and {count(hidden, 'more flow')} (see --top)\n")
 
 
 def _context(in_port: dict[str, Any] | None, ovn: dict[str, object] | None) -> str:
