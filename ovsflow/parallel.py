@@ -238,6 +238,7 @@ def _add_totals(into: Totals, part: Totals) -> None:
     for cls, counts in part.classes.items():
         add(into.classes[cls], counts)
     add(into.offloaded, part.offloaded)
+    into.capped += part.capped
     for dp, counts in part.by_dp.items():
         add(into.by_dp.setdefault(dp, Counts()), counts)
 

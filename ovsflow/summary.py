@@ -57,14 +57,28 @@ def offload_class(flow: Flow) -> str:
 
 
 def hardware_counts(flow: Flow, cls: str | None = None) -> tuple[int, int]:
-    """(packets, bytes) of a flow that the hardware handled."""
+    """(packets, bytes) of a flow that the hardware handled.
+
+    Vendor ``offload_packets``/``offload_bytes`` above the flow's own totals
+    (two counters read at different moments) are capped at the totals, so
+    that no share passes 100 %; :func:`overcounted` tells such flows.
+    """
     stats = flow.stats
     hw_packets, hw_bytes = stats.offload_packets, stats.offload_bytes
     if hw_packets is not None or hw_bytes is not None:
-        return hw_packets or 0, hw_bytes or 0
+        return min(hw_packets or 0, stats.packets), min(hw_bytes or 0, stats.bytes)
     if (cls or offload_class(flow)) == "hardware":
         return stats.packets, stats.bytes
     return 0, 0
+
+
+def overcounted(flow: Flow) -> bool:
+    """Whether a flow reports more packets or bytes in hardware than in all."""
+    stats = flow.stats
+    hw_packets, hw_bytes = stats.offload_packets, stats.offload_bytes
+    return (hw_packets is not None and hw_packets > stats.packets) or (
+        hw_bytes is not None and hw_bytes > stats.bytes
+    )
 
 
 @dataclass
@@ -99,10 +113,14 @@ class Totals:
     )
     offloaded: Counts = field(default_factory=Counts)
     by_dp: dict[str, Counts] = field(default_factory=dict)
+    #: Flows whose vendor hardware counters passed their totals (capped).
+    capped: int = 0
 
     def add(self, flow: Flow, cls: str, l2_bytes: bool = False) -> None:
         packets, nbytes = flow.stats.packets, flow.stats.bytes
         hw_packets, hw_bytes = hardware_counts(flow, cls)
+        if overcounted(flow):
+            self.capped += 1
         if l2_bytes and flow.dp == "tc":
             nbytes += ETH_HEADER_BYTES * packets
             hw_bytes += ETH_HEADER_BYTES * hw_packets
@@ -286,6 +304,14 @@ class Summary:
         notes = []
         if self.totals.total.flows == 0:
             notes.append("no flows were read: is the input empty?")
+        if self.totals.capped:
+            n = self.totals.capped
+            notes.append(
+                f"{n} {'flow reports' if n == 1 else 'flows report'} more "
+                "packets or bytes in hardware (offload_packets/offload_bytes) "
+                "than in all, as when the two counters are read at different "
+                "moments; the hardware figures are capped at the totals"
+            )
         if self.without_m:
             notes.append(
                 "the dump was taken without -m (no offloaded:/dp: attributes), so "

@@ -178,3 +178,24 @@ def test_real_ovs_dump_sections_and_counts() -> None:
     lines = [x for x in path.read_text().splitlines() if x.startswith("ufid:")]
     assert summary.totals.total.flows == len(lines)
     assert summary.totals.classes["software"].flows == len(lines)  # dp:ovs, dummy
+
+
+def test_vendor_hardware_counters_above_the_totals_are_capped_and_said() -> None:
+    # Flow 1 says 20 packets in hardware of 10 (counters read at different
+    # moments): 10 in hardware, not 20.  Flow 2: 5 of 30, 100 of 900 bytes.
+    # In all 40 packets, 15 in hardware; 1000 + 900 bytes, 1000 + 100 in hw.
+    summary = Summary()
+    for line in (
+        "in_port(1), packets:10, bytes:1000, used:0.1s, offload_packets:20, "
+        "offload_bytes:2000, offloaded:yes, dp:tc, actions:2",
+        "in_port(2), packets:30, bytes:900, used:0.1s, offload_packets:5, "
+        "offload_bytes:100, offloaded:yes, dp:tc, actions:1",
+    ):
+        summary.add(parse_flow(line))
+    hw = summary.totals.offloaded
+    assert (hw.packets, hw.bytes) == (15, 1100)
+    assert summary.totals.ratio["packets"] == 15 / 40
+    assert any(
+        n.startswith("1 flow reports more packets or bytes in hardware")
+        for n in summary.notes()
+    )
