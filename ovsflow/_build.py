@@ -25,15 +25,20 @@ from ovsflow.records import (
     Node,
     Stats,
     Unformattable,
+    new_field,
+    new_node,
 )
 from ovsflow.values import (
     FIELD_WIDTHS,
     FLAG_KINDS,
+    KIND_TYPES,
     FlagsMatch,
     Masked,
+    Widths,
     check_width,
     decode_flags,
     decode_frag,
+    new_masked,
     typed,
 )
 
@@ -62,14 +67,14 @@ class SemanticError(ValueError):
 
 def masked(value: str, mask: str | None, text: str) -> Masked:
     """A ``value[/mask]`` token pair, typed."""
-    return Masked(typed(value), None if mask is None else typed(mask), text)
+    return new_masked(typed(value), None if mask is None else typed(mask), text)
 
 
 def field(name: str, value: Masked) -> Field:
     """``name=value``; ``frag`` is decoded to a :class:`~ovsflow.values.Frag`."""
     if name == "frag":
         value = decode_frag(value)
-    return Field(name, value)
+    return new_field(name, value)
 
 
 def node(name: str, args: tuple[Arg, ...]) -> Node:
@@ -77,31 +82,69 @@ def node(name: str, args: tuple[Arg, ...]) -> Node:
 
     Raises SemanticError for a value too wide for its field (FIELD_WIDTHS).
     """
-    if name in FIELD_WIDTHS:
-        _check_widths(name, args)
-    if name in FLAG_KINDS and len(args) == 1 and isinstance(args[0], Masked):
-        return Node(name, (decode_flags(name, args[0]),))
-    if name in FLAG_KINDS and not args:
-        return Node(name, (FlagsMatch(name, 0, 0, ""),))
-    return Node(name, args)
-
-
-def _check_widths(name: str, args: tuple[Arg, ...]) -> None:
-    for arg in args:
-        if isinstance(arg, Field) and isinstance(arg.value, Masked):
-            problem = check_width(name, arg.name, arg.value)
-        elif isinstance(arg, Masked) and len(args) == 1:
-            problem = check_width(name, "", arg)
-        else:
-            continue
-        if problem is not None:
-            raise SemanticError(problem, token=str(arg))
+    return new_node(Node, name, _checked(name, args))
 
 
 def key(name: str, args: tuple[Arg, ...]) -> Key:
     """A top-level match key."""
-    n = node(name, args)
-    return Key(n.name, n.args)
+    return new_node(Key, name, _checked(name, args))
+
+
+def _checked(name: str, args: tuple[Arg, ...]) -> tuple[Arg, ...]:
+    """``args`` of ``name(...)``, width-checked, with flag fields decoded."""
+    widths = FIELD_WIDTHS.get(name)
+    if widths is not None:
+        _check_widths(name, args, widths)
+    if name in FLAG_KINDS:
+        if len(args) == 1 and isinstance(args[0], Masked):
+            return (decode_flags(name, args[0]),)
+        if not args:
+            return (FlagsMatch(name, 0, 0, ""),)
+    return args
+
+
+def check_field(name: str, arg: Field | Masked, widths: Widths) -> None:
+    """Raise SemanticError unless ``arg``, one of several, fits key ``name``.
+
+    What node() checks of each argument when there are several.
+    """
+    if type(arg) is Field and isinstance(arg.value, Masked):
+        want = widths.get(arg.name)
+        if want is not None and not _fits(want, arg.value):
+            problem = check_width(name, arg.name, arg.value)
+            if problem is not None:
+                raise SemanticError(problem, token=str(arg))
+
+
+def _check_widths(name: str, args: tuple[Arg, ...], widths: Widths) -> None:
+    for arg in args:
+        if type(arg) is Field:
+            want = widths.get(arg.name)
+            value = arg.value
+            if want is None or not isinstance(value, Masked):
+                continue
+        elif isinstance(arg, Masked) and len(args) == 1:
+            want, value = widths.get(""), arg
+            if want is None:
+                continue
+        else:
+            continue
+        if _fits(want, value):
+            continue
+        problem = check_width(name, arg.name if type(arg) is Field else "", value)
+        if problem is not None:
+            raise SemanticError(problem, token=str(arg))
+
+
+def _fits(want: int | str, masked: Masked) -> bool:
+    """A quick yes for a typed value that fits; check_width has the last word."""
+    value, mask = masked.value, masked.mask
+    if isinstance(want, int):
+        return (value.__class__ is int and not value >> want) and (
+            mask is None or (mask.__class__ is int and not mask >> want)
+        )
+    kind = KIND_TYPES[want]
+    return isinstance(value, kind) and (mask is None or isinstance(mask, kind))
 
 
 def geneve_option(args: tuple[Arg, ...]) -> GeneveOption:
@@ -170,13 +213,13 @@ def assemble(
         seen.add(name)
         layout.append((name, text, sep))
         if name == "ufid":
-            ufid = _ufid(text)
+            ufid = ufid_value(text)
         elif name == "packets":
-            packets = _counter(name, text)
+            packets = counter(name, text)
         elif name == "bytes":
-            nbytes = _counter(name, text)
+            nbytes = counter(name, text)
         elif name == "used":
-            used = _used(text)
+            used = used_seconds(text)
         elif name == "flags":
             flags = text
         elif name == "offloaded":
@@ -184,7 +227,7 @@ def assemble(
         elif name == "dp":
             dp = text
         elif text.isascii() and text.isdigit():
-            extra.append((name, _counter(name, text)))
+            extra.append((name, counter(name, text)))
         else:
             attrs.append((name, text))
     missing = [n for n in ("packets", "bytes", "used") if n not in seen]
@@ -212,14 +255,14 @@ def assemble(
     )
 
 
-def _ufid(text: str) -> UUID:
+def ufid_value(text: str) -> UUID:
     try:
         return UUID(text)
     except ValueError:
         raise SemanticError(f"ufid {text!r} is not a UUID", token=text) from None
 
 
-def _counter(name: str, text: str) -> int:
+def counter(name: str, text: str) -> int:
     if not (text.isascii() and text.isdigit()):
         raise SemanticError(
             f"{name}: expected a whole number, got {text!r}", token=text
@@ -232,7 +275,7 @@ def _counter(name: str, text: str) -> int:
     return value
 
 
-def _used(text: str) -> float | None:
+def used_seconds(text: str) -> float | None:
     if text == "never":
         return None
     if text.endswith("s"):

@@ -2,13 +2,18 @@
 
 :func:`parse_flow` reads one line.  Almost every line takes the fast path:
 
-1. one regular expression checks the top-level layout (``item SEP ...
-   actions:``) and a second cuts the items out of it;
-2. each distinct match key and each distinct action list is built once and
-   reused (records are immutable, so flows share them);
-3. a key or action list not seen before is split by :func:`_parse_args`, a
-   loop over the text cut at ``( ) , = / { }`` with an explicit stack (no
-   recursion, so a deep line cannot exhaust Python's stack);
+1. one regular expression cuts the top-level items (``item SEP ...``) up
+   to the first ``actions:``; when they do not run all the way there, a
+   second checks the layout as a whole first;
+2. each distinct top-level key, nested call, argument, action and action
+   list is built once and reused (records are immutable, so flows share
+   them), so a new line costs only its new pieces: the tnl_push header of
+   a new connection shares its ``eth(...)`` with every other;
+3. a nested key or action list is cut at its top-level commas by a regular
+   expression, piece by piece; text that is not plain (Geneve options,
+   odd nesting) goes to :func:`_parse_args`, a loop over the text cut at
+   ``( ) , = / { }`` with an explicit stack (no recursion, so a deep line
+   cannot exhaust Python's stack);
 4. the records are made by the same functions of :mod:`ovsflow._build` the
    Lark transformer calls, so both paths type every value alike.
 
@@ -27,19 +32,33 @@ import re
 
 from ovsflow import _grammar
 from ovsflow._build import (
-    Item,
-    assemble,
+    check_field,
+    counter,
     field,
     geneve_option,
     key,
     masked,
     node,
+    ufid_value,
+    used_seconds,
 )
 from ovsflow.actions import Action, make_action
 from ovsflow.errors import ParseError
 from ovsflow.limits import MAX_LINE_LENGTH
-from ovsflow.records import Arg, Field, Flow, GeneveOptions, Key, Node
-from ovsflow.values import Masked
+from ovsflow.records import (
+    Arg,
+    Field,
+    Flow,
+    GeneveOptions,
+    Key,
+    Node,
+    Unformattable,
+    new_flow,
+    new_match,
+    new_node,
+    new_stats,
+)
+from ovsflow.values import FIELD_WIDTHS, FLAG_KINDS, Masked, Widths
 
 # ---- Top level -----------------------------------------------------------
 
@@ -72,6 +91,8 @@ _ITEM = rf"(?!actions:)(?:{_KEY}|{_NAME}:[^\s,]++)(?:{_SEP})"
 _LAYOUT = re.compile(rf"(?:{_ITEM})++actions:")
 # The same items cut out one by one: (key text, name, value, separator).
 _ITEMS = re.compile(rf"(?!actions:)(?:({_KEY})|({_NAME}):([^\s,]++))({_SEP})")
+# The same without groups: each item and its separator as one string.
+_ITEM_TEXTS = re.compile(rf"(?!actions:)(?:{_KEY}|{_NAME}:[^\s,]++)(?:{_SEP})")
 _TRAILER = re.compile(r", ?dp-extra-info:")
 
 # ---- Inside keys and actions ---------------------------------------------
@@ -87,9 +108,10 @@ _UNSURE = re.compile(r"[\s<]")
 _FAST_DEPTH = 32
 
 # Parsed keys and action lists by their text.  Shared, immutable records.  A
-# cache is emptied when it reaches its limit, so memory stays bounded: the
-# three together held 13 MiB for 28,000 entries of benchmarks/parse.py's
-# many_flows (about 0.5 kB an entry), so at most about 25 MiB.
+# cache is emptied when it reaches its limit, so memory stays bounded: after
+# the 25,000 lines of benchmarks/parse.py's many_flows, mixed_random and
+# tunnel_random (nearly every piece new), the six caches here and the typed
+# tokens of ovsflow.values held 42 MiB together.
 _KEYS: dict[str, Key] = {}
 _ACTION_LISTS: dict[str, tuple[Action, ...]] = {}
 # Arguments (name=value/mask, value/mask, value) by their text: distinct
@@ -160,20 +182,20 @@ def _fast(text: str, line: int, section: str | None) -> Flow | None:
     """The flow on the fast path, or None to let the grammar decide."""
     if len(text) > MAX_LINE_LENGTH:
         return None
-    layout = _LAYOUT.match(text)
-    if layout is None:
-        return None
-    end = layout.end()  # just after "actions:"
     try:
-        # 1. The top-level items: keys from the cache, statistics as text.
-        keys = _KEYS
-        items: list[Item] = [
-            ((keys.get(k) or _new_key(k)) if k else (name, value), sep)
-            for k, name, value, sep in _ITEMS.findall(text, 0, end - 8)
-        ]
+        # 1. The top-level items with their separators, as text: one pass
+        #    when they run up to the first "actions:", else the careful two.
+        end = text.find("actions:")
+        items: list[str] = _ITEM_TEXTS.findall(text, 0, end) if end > 0 else []
+        if sum(map(len, items)) != end:
+            layout = _LAYOUT.match(text)
+            if layout is None:
+                return None
+            end = layout.end() - len("actions:")
+            items = _ITEM_TEXTS.findall(text, 0, end)
 
         # 2. The actions, and the dp-extra-info trailer after them.
-        rest = text[end:]
+        rest = text[end + len("actions:") :]
         trailer = None
         if "dp-extra-info:" in rest:
             t = _TRAILER.search(rest)
@@ -184,18 +206,111 @@ def _fast(text: str, line: int, section: str | None) -> Flow | None:
         actions = _ACTION_LISTS.get(rest)
         if actions is None:
             actions = _new_actions(rest)
-        return assemble(items, actions, trailer, line, section)
+        return _flow(items, actions, trailer, line, section)
     except _Unsure:
         return None
     except ValueError:  # SemanticError, ParseError and bad values alike
         return None  # the grammar path reports it with a column
 
 
+# Top-level keys by their text and separator, with their layout entry.
+_KEY_ITEMS: dict[str, tuple[Key, tuple[str, None, str]]] = {}
+# The layout entry of a key, by its separator (shared by every flow).
+_KEY_LAYOUT = {sep: ("key", None, sep) for sep in (",", ", ", " ")}
+
+
+def _new_key_item(item: str, text: str, sep: str) -> Key:
+    """Build and cache the Key of an item (a key and its separator)."""
+    k = _KEYS.get(text) or _new_key(text)
+    if len(_KEY_ITEMS) >= _CACHE_LIMIT:
+        _KEY_ITEMS.clear()
+    _KEY_ITEMS[item] = (k, _KEY_LAYOUT.get(sep) or ("key", None, sep))
+    return k
+
+
+def _flow(
+    items: list[str],
+    actions: tuple[Action, ...],
+    trailer: tuple[str, str] | None,
+    line: int,
+    section: str | None,
+) -> Flow:
+    """What ``_build.assemble`` makes of the same items, made faster.
+
+    ``items`` are the top-level items with their separators, as text.
+    Anything assemble would refuse (a statistic given twice or missing)
+    raises _Unsure, so that the grammar path reports it.
+    """
+    # 1. Keys from the cache; statistics and attributes by name, in order.
+    keys: list[Key | Unformattable] = []
+    layout: list[tuple[str, str | None, str]] = []
+    named: dict[str, str] = {}
+    cached = _KEY_ITEMS
+    for item in items:
+        hit = cached.get(item)
+        if hit is not None:
+            keys.append(hit[0])
+            layout.append(hit[1])
+            continue
+        if "(" in item:
+            k, name, value, sep = _ITEMS.match(item).groups()  # type: ignore[union-attr]
+            if k:
+                keys.append(_new_key_item(item, k, sep))
+                layout.append(cached[item][1])
+                continue
+        else:  # NAME:VALUE and its separator
+            name, _, rest = item.partition(":")
+            value = rest.rstrip(", ")
+            sep = rest[len(value) :]
+        if name in named:
+            raise _Unsure
+        named[name] = value
+        layout.append((name, value, sep))
+
+    # 2. The statistics every flow has, then the optional ones.
+    try:
+        packets = counter("packets", named.pop("packets"))
+        nbytes = counter("bytes", named.pop("bytes"))
+        used = used_seconds(named.pop("used"))
+    except KeyError:
+        raise _Unsure from None
+    ufid_text = named.pop("ufid", None)
+    flags = named.pop("flags", None)
+    offloaded = named.pop("offloaded", None)
+    dp = named.pop("dp", None)
+    extra: list[tuple[str, int | str]] = []
+    attrs: list[tuple[str, str]] = []
+    for name, value in named.items():
+        if value.isascii() and value.isdigit():
+            extra.append((name, counter(name, value)))
+        else:
+            attrs.append((name, value))
+
+    # 3. The records.
+    extra_info = None
+    if trailer is not None:
+        layout.append(("dp-extra-info", trailer[1], trailer[0]))
+        extra_info = trailer[1]
+    return new_flow(
+        new_match(tuple(keys)),
+        actions,
+        new_stats(packets, nbytes, used, flags, tuple(extra)),
+        None if ufid_text is None else ufid_value(ufid_text),
+        offloaded,
+        dp,
+        extra_info,
+        tuple(attrs),
+        line,
+        section,
+        tuple(layout),
+    )
+
+
 def clear_caches() -> None:
     """Forget every parsed key, action list and argument (for benchmarks)."""
-    _KEYS.clear()
-    _ACTION_LISTS.clear()
-    _ARGS.clear()
+    for cache in (_KEYS, _KEY_ITEMS, _ACTION_LISTS, _ARGS, _NODES, _ACTIONS):
+        cache.clear()
+    _FITTING.clear()
 
 
 class _Unsure(Exception):
@@ -209,14 +324,56 @@ def _new_key(text: str) -> Key:
     if not inner:
         args: tuple[Arg, ...] = ()
     elif _FLAT.fullmatch(inner):
+        name = text[:open_at]
+        if "," in inner and name not in FLAG_KINDS:  # checked piece by piece
+            return _new_flat_key(text, name, inner)
         args = tuple(_ARGS.get(a) or _new_arg(a) for a in inner.split(","))
     else:
-        args = _parse_args(inner, False)
+        try:
+            args = _nested_args(inner, 1)
+        except _Unsure:
+            args = _parse_args(inner, False)  # the careful loop decides
     k = key(text[:open_at], args)
     if len(_KEYS) >= _CACHE_LIMIT:
         _KEYS.clear()
     _KEYS[text] = k
     return k
+
+
+# The arguments of flat keys with several arguments, by key name and text,
+# already checked to fit that key's fields (see _build.node): a new key made
+# of known arguments is checked no further.  Only keys of FIELD_WIDTHS have
+# an entry, so the names are bounded; each dict is bounded as above.
+_FITTING: dict[str, dict[str, Field | Masked]] = {}
+
+
+def _new_flat_key(text: str, name: str, inner: str) -> Key:
+    """Build and cache a key with several flat arguments (no flags)."""
+    widths = FIELD_WIDTHS.get(name)
+    if widths is None:
+        args = tuple(_ARGS.get(a) or _new_arg(a) for a in inner.split(","))
+    else:
+        fitting = _FITTING.get(name)
+        if fitting is None or len(fitting) >= _CACHE_LIMIT:
+            fitting = _FITTING[name] = {}
+        args = tuple(
+            fitting.get(a) or _new_fitting(fitting, name, a, widths)
+            for a in inner.split(",")
+        )
+    k = new_node(Key, name, args)
+    if len(_KEYS) >= _CACHE_LIMIT:
+        _KEYS.clear()
+    _KEYS[text] = k
+    return k
+
+
+def _new_fitting(
+    fitting: dict[str, Field | Masked], name: str, text: str, widths: Widths
+) -> Field | Masked:
+    arg = _ARGS.get(text) or _new_arg(text)
+    check_field(name, arg, widths)
+    fitting[text] = arg
+    return arg
 
 
 def _new_arg(text: str) -> Field | Masked:
@@ -237,11 +394,120 @@ def _new_actions(text: str) -> tuple[Action, ...]:
     """Build and cache the actions for the text after ``actions:``."""
     if not text:
         raise _Unsure
-    actions = tuple(make_action(a) for a in _parse_args(text, True))
+    try:
+        actions = tuple(
+            _ACTIONS.get(part) or _new_action(part) for part in _parts(text)
+        )
+    except _Unsure:  # the careful loop decides
+        actions = tuple(make_action(a) for a in _parse_args(text, True))
     if len(_ACTION_LISTS) >= _CACHE_LIMIT:
         _ACTION_LISTS.clear()
     _ACTION_LISTS[text] = actions
     return actions
+
+
+# ---- Nested keys and actions, piece by piece ------------------------------
+#
+# A nested key or action list is cut at its top-level commas by a regular
+# expression, and each piece is looked up by its text: a flat argument, a
+# call ``name(...)`` or an action.  On a node most pieces repeat even when
+# the whole text does not (``eth(...)`` and ``geneve(...)`` in a tnl_push
+# header whose addresses vary), so only the new pieces are built.  Anything
+# unusual raises _Unsure and the whole text goes to _parse_args below.
+
+
+def _balanced_nested(depth: int) -> str:
+    """Like _balanced, for parentheses and the braces of Geneve options."""
+    inner = r"[^(){}]*+"
+    for _ in range(depth):
+        inner = rf"(?:[^(){{}}]++|\({inner}\)|\{{{inner}\}})*+"
+    return inner
+
+
+_PIECE_DEPTH = 6
+_PIECES = re.compile(
+    rf"(?:[^(){{}},]++|\({_balanced_nested(_PIECE_DEPTH)}\)"
+    rf"|\{{{_balanced_nested(_PIECE_DEPTH)}\}})++"
+)
+# A call's name, or "" for a group: a word of _parse_args.
+_CALL_NAME = re.compile(r"[^\s,()/={}<]*+")
+_FLAT_PIECE = re.compile(_FLAT_ARG)
+# Nested calls and actions by their text; bounded like the caches above.
+_NODES: dict[str, Arg] = {}
+_ACTIONS: dict[str, Action] = {}
+
+
+def _parts(text: str) -> list[str]:
+    """``text`` cut at its top-level commas; _Unsure unless that is all of it."""
+    parts: list[str] = _PIECES.findall(text)
+    if ",".join(parts) != text:
+        raise _Unsure  # an empty piece, or parentheses that do not balance
+    return parts
+
+
+def _nested_args(text: str, depth: int) -> tuple[Arg, ...]:
+    """The arguments in ``text`` (inside a call ``depth`` levels deep)."""
+    args: list[Arg] = []
+    for part in _parts(text):
+        arg: Arg | None = _ARGS.get(part) or _NODES.get(part)
+        if arg is None:
+            if part[-1] == ")":
+                arg = _new_node(part, depth)
+            elif "{" in part:
+                arg = _delegated(part, depth)
+            elif _FLAT_PIECE.fullmatch(part):
+                arg = _new_arg(part)
+            else:
+                raise _Unsure
+        args.append(arg)
+    return tuple(args)
+
+
+def _new_node(text: str, depth: int) -> Arg:
+    """Build and cache the call (or group) ``name(...)`` in ``text``."""
+    open_at = text.find("(")
+    name = text[:open_at]
+    if depth >= _PIECE_DEPTH or not _CALL_NAME.fullmatch(name):
+        raise _Unsure
+    inner = text[open_at + 1 : -1]
+    if inner[:1] == "{":  # geneve({...}): the options are read by _parse_args
+        built = _delegated(text, depth)
+    else:
+        args = _nested_args(inner, depth + 1) if inner else ()
+        built = node(name, args) if name else new_node(Node, "", args)
+    if len(_NODES) >= _CACHE_LIMIT:
+        _NODES.clear()
+    _NODES[text] = built
+    return built
+
+
+def _delegated(text: str, depth: int) -> Arg:
+    """One argument with Geneve options, read by _parse_args."""
+    if depth + text.count("(") + text.count("{") >= _FAST_DEPTH:
+        raise _Unsure
+    args = _parse_args(text, False)
+    if len(args) != 1:
+        raise _Unsure
+    return args[0]
+
+
+def _new_action(text: str) -> Action:
+    """Build and cache one action: a bare word or a call."""
+    if text[-1] == ")":
+        if text[0] == "(" or "{" in text[: text.find("(")]:
+            raise _Unsure  # a group or Geneve options as an action
+        arg: Arg = _NODES.get(text) or _new_node(text, 1)
+        if not isinstance(arg, Node):
+            raise _Unsure
+    elif _CALL_NAME.fullmatch(text):
+        arg = _ARGS.get(text) or _new_arg(text)
+    else:
+        raise _Unsure
+    action = make_action(arg)
+    if len(_ACTIONS) >= _CACHE_LIMIT:
+        _ACTIONS.clear()
+    _ACTIONS[text] = action
+    return action
 
 
 # Where _parse_args is in an argument list: at the start of an argument,
@@ -337,7 +603,7 @@ def _parse_args(text: str, actions: bool) -> tuple[Arg, ...]:
                 raise _Unsure
             call, parent, _ = stack.pop()
             built = tuple(args)
-            parent.append(Node("", built) if not call else node(call, built))
+            parent.append(new_node(Node, "", built) if not call else node(call, built))
             args, state = parent, _CLOSED
         elif delim == "}":
             if not stack or stack[-1][0] != "{" or not args:

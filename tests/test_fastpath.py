@@ -5,14 +5,16 @@ from __future__ import annotations
 import dataclasses
 import enum
 import gzip
+import ipaddress
+import re
 from pathlib import Path
 
 import pytest
 from helpers import REPO, conformance_lines, corpus_lines, guide_lines
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ovsflow import ParseError, parse_flow
+from ovsflow import ParseError, parse_flow, values
 from ovsflow import parse as fast
 from ovsflow.limits import MAX_LINE_LENGTH
 from ovsflow.parse import parse_flow_reference
@@ -164,6 +166,105 @@ def test_garbled_keys_and_actions_agree(key: str, action: str) -> None:
     assert_agree_or_both_fail(HEAD + action)
 
 
+def _piecewise_and_careful(text: str, actions: bool) -> tuple[object, object]:
+    """What the piecewise reader and _parse_args make of ``text``.
+
+    Each is the records it built, or "grammar" when it left the text to the
+    grammar: unsure of it, or refusing a value in it (a ValueError, which
+    _fast answers by asking the grammar too).
+    """
+    results: list[object] = []
+    for read in (fast._nested_args, fast._parse_args):
+        fast.clear_caches()
+        try:
+            if actions:
+                if read is fast._nested_args:
+                    parts = fast._parts(text)
+                    built = tuple(fast._new_action(p) for p in parts)
+                else:
+                    built = tuple(fast.make_action(a) for a in read(text, True))
+            else:
+                built = (
+                    read(text, 1) if read is fast._nested_args else read(text, False)
+                )
+        except (fast._Unsure, ValueError):
+            results.append("grammar")
+        else:
+            results.append(deep(built))
+    return results[0], results[1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(args, min_size=1, max_size=4).map(",".join), actions)
+def test_pieces_read_as_the_careful_loop_reads_them(inner: str, acts: str) -> None:
+    # The piecewise reader of nested keys and action lists takes a subset
+    # of what _parse_args takes, and builds the same records from it.
+    for text, is_actions in ((inner, False), (acts, True)):
+        piecewise, careful = _piecewise_and_careful(text, is_actions)
+        if piecewise != "grammar":
+            assert piecewise == careful
+
+
+@settings(max_examples=300, deadline=None)
+@given(noise)
+@example("{0}, ")  # refused by one, unsure for the other: both ask the grammar
+def test_garbled_pieces_are_refused_or_read_as_the_careful_loop_reads_them(
+    text: str,
+) -> None:
+    for is_actions in (False, True):
+        piecewise, careful = _piecewise_and_careful(text, is_actions)
+        if piecewise != "grammar":
+            assert piecewise == careful
+
+
+def test_nested_pieces_are_reused_across_flows() -> None:
+    # Two tnl_push actions that differ only in the outer source address
+    # share the eth(...) and udp(...) records of their headers.
+    fast.clear_caches()
+    header = (
+        "header(size=50,type=4,eth(dst=02:00:00:00:00:02),ipv4(src={}),udp(dst=4789))"
+    )
+    first, second = (
+        parse_flow(HEAD + "tnl_push(tnl_port(4789)," + header.format(a) + ")")
+        for a in ("10.0.0.1", "10.0.0.2")
+    )
+    one = first.actions[0].header
+    two = second.actions[0].header
+    assert one is not None and two is not None
+    assert one["eth"] is two["eth"] and one["udp"] is two["udp"]
+    assert one["ipv4"] != two["ipv4"]
+
+
+# ---- Values --------------------------------------------------------------
+
+# Dotted quads, and near misses that must stay words or be refused.
+TRICKY_IPV4 = [
+    "0.0.0.0", "255.255.255.255", "1.2.3.4", "10.0.0.255", "1.2.3.0",
+    "256.1.1.1", "10.0.0.256", "999.999.999.999", "100.200.300.1",
+    "01.2.3.4", "1.02.3.4", "1.2.3.00", "000.0.0.0", "00.0.0.0", "0.0.0.01",
+    "1.2.3", "1.2.3.4.5", " 1.2.3.4", "1.2.3.4 ", "1..2.3", "1.2.3.4\n",
+    "\u0661.2.3.4", "1.2.3.4/24", "0x1.2.3.4", "1.2.3.-4", "+1.2.3.4",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", TRICKY_IPV4)
+def test_ipv4_addresses_are_typed_as_ipaddress_reads_them(text: str) -> None:
+    try:
+        expected: object = ipaddress.IPv4Address(text)
+    except ValueError:
+        expected = ValueError
+    try:
+        got: object = values._type_token(text)
+    except ValueError:
+        got = ValueError
+    if expected is ValueError and re.fullmatch(r"[0-9]{1,3}(\.[0-9]{1,3}){3}", text):
+        assert got is ValueError  # a dotted quad out of range is an error
+    elif expected is ValueError:
+        assert not isinstance(got, ipaddress.IPv4Address)  # another kind of word
+    else:
+        assert got == expected and type(got) is ipaddress.IPv4Address
+
+
 # ---- Limits --------------------------------------------------------------
 
 
@@ -186,7 +287,11 @@ def test_caches_stay_within_their_limit() -> None:
     fast.clear_caches()
     for i in range(fast._CACHE_LIMIT + 10):
         parse_flow(f"k(x={i}), packets:0, bytes:0, used:never, actions:{i}")
-    for cache in (fast._KEYS, fast._ACTION_LISTS, fast._ARGS):
+    for cache in (fast._KEYS, fast._ACTION_LISTS, fast._ARGS, fast._ACTIONS):
+        assert 0 < len(cache) <= fast._CACHE_LIMIT
+    for i in range(fast._CACHE_LIMIT + 10):
+        parse_flow(f"k(n(x={i}),y), packets:0, bytes:0, used:never, actions:ct(z={i})")
+    for cache in (fast._KEYS, fast._ACTION_LISTS, fast._NODES, fast._ACTIONS):
         assert 0 < len(cache) <= fast._CACHE_LIMIT
 
 
