@@ -1,9 +1,10 @@
 """Offload figures from a table of flows (:data:`ovsflow.table.SCHEMA`).
 
-The functions take a DataFrame with the table's columns and use only plain
-column arithmetic, ``groupby(...).sum()`` and ``nlargest``, so that a Dask
-DataFrame with the same columns works the same way.  They give the figures
-``ovsflow summarize`` gives (:mod:`ovsflow.summary`), for any grouping:
+The functions take a DataFrame with the table's columns, pandas or Dask
+(:func:`ovsflow.dask.read_dumps`: each partition is summed in pandas on the
+workers, the partial sums are computed and added up, and the result is
+pandas).  They give the figures ``ovsflow summarize`` gives
+(:mod:`ovsflow.summary`), for any grouping:
 
 >>> from ovsflow import parse_flow
 >>> from ovsflow.table import to_dataframe
@@ -33,6 +34,7 @@ CLASS_COUNTS = tuple(f"class_{c}_{n}" for c in CLASSES for n in COUNTS)
 SUMMARY_COLUMNS = (*COUNTS, *HARDWARE, *RATIOS, *CLASS_COUNTS)
 
 _COUNTER = pd.ArrowDtype(pa.uint64())
+_STRING = pd.ArrowDtype(pa.string())
 
 
 def l2_adjusted(df: Any) -> Any:
@@ -71,6 +73,13 @@ def _counts(df: Any, by: list[str]) -> Any:
     return df.assign(**columns)[[*by, *COUNTS, *HARDWARE, *CLASS_COUNTS]]
 
 
+def _is_dictionary(column: Any) -> bool:
+    dtype = column.dtype
+    return isinstance(dtype, pd.ArrowDtype) and pa.types.is_dictionary(
+        dtype.pyarrow_dtype
+    )
+
+
 def _is_list(dtype: object) -> bool:
     return isinstance(dtype, pd.ArrowDtype) and (
         pa.types.is_list(dtype.pyarrow_dtype)
@@ -82,6 +91,26 @@ def _ratio(part: Any, whole: Any) -> Any:
     """part/whole as doubles, null where whole is zero."""
     double = pd.ArrowDtype(pa.float64())
     return part.astype(double) / whole.astype(double).where(whole > 0)
+
+
+def _sums(df: pd.DataFrame, by: list[str], l2_bytes: bool) -> pd.DataFrame:
+    """The counters of a pandas DataFrame of flows, summed per group."""
+    if l2_bytes:
+        df = l2_adjusted(df)
+    for name in by:
+        if _is_list(df[name].dtype):
+            df = df.explode(name)
+    return _group_sums(_counts(df, by), by)
+
+
+def _group_sums(counts: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    if by:
+        summed = counts.groupby(by, dropna=False, observed=True, sort=True).sum()
+        return summed.reset_index()
+    summed = counts.assign(_all=0).groupby("_all").sum().reset_index(drop=True)
+    if summed.empty:
+        summed = pd.DataFrame({c: pd.array([0], _COUNTER) for c in counts})
+    return summed
 
 
 def offload_summary(
@@ -108,20 +137,18 @@ def offload_summary(
     missing = [name for name in by if name not in df.columns]
     if missing:
         raise ValueError(f"cannot group by {missing!r}: no such column")
-    if l2_bytes:
-        df = l2_adjusted(df)
-    for name in by:
-        if _is_list(df[name].dtype):
-            df = df.explode(name)
-
-    counts = _counts(df, by)
-    if by:
-        summed = counts.groupby(by, dropna=False, observed=True, sort=True).sum()
-        summed = summed.reset_index()
+    if isinstance(df, pd.DataFrame):
+        summed = _sums(df, by, l2_bytes)
     else:
-        summed = counts.assign(_all=0).groupby("_all").sum().reset_index(drop=True)
-        if isinstance(summed, pd.DataFrame) and summed.empty:
-            summed = pd.DataFrame({c: pd.array([0], _COUNTER) for c in counts})
+        # A Dask DataFrame: each partition is summed by the pandas code on
+        # the workers, and the sums (a row per group) are added up here.
+        # Group keys go as plain strings: pandas cannot concatenate Arrow
+        # dictionary columns with different dictionaries.
+        restore = {name: df[name].dtype for name in by if _is_dictionary(df[name])}
+        df = df.assign(**{name: df[name].astype(_STRING) for name in restore})
+        meta = _sums(df._meta, by, l2_bytes)
+        parts = df.map_partitions(_sums, by, l2_bytes, meta=meta).compute()
+        summed = _group_sums(parts.reset_index(drop=True), by).astype(restore)
     summed = summed.assign(
         **{
             ratio: _ratio(summed[part], summed[whole])
@@ -157,15 +184,25 @@ def top_not_hardware(
     """
     if by not in ("packets", "bytes"):
         raise ValueError(f"by must be 'packets' or 'bytes', not {by!r}")
+    if isinstance(df, pd.DataFrame):
+        top = _top(df, n, by, l2_bytes)
+    else:
+        # A Dask DataFrame: the top flows of each partition, then of those,
+        # in partition order so that ties still go to the flow read first.
+        meta = _top(df._meta, n, by, l2_bytes)
+        parts = df.map_partitions(_top, n, by, l2_bytes, meta=meta).compute()
+        top = _top(parts.reset_index(drop=True), n, by, False)
+    top = top.reset_index(drop=True)
+    top.attrs["l2_bytes"] = l2_bytes
+    return top
+
+
+def _top(df: pd.DataFrame, n: int, by: str, l2_bytes: bool) -> pd.DataFrame:
     if l2_bytes:
         df = l2_adjusted(df)
     cls = df["offload_class"].astype(pd.ArrowDtype(pa.string()))
     rest = df[(cls != "hardware").fillna(True)]
-    top = rest.nlargest(n, by, keep="first")[list(TOP_COLUMNS)]
-    if isinstance(top, pd.DataFrame):
-        top = top.reset_index(drop=True)
-    top.attrs["l2_bytes"] = l2_bytes
-    return top
+    return rest.nlargest(n, by, keep="first")[list(TOP_COLUMNS)]
 
 
 __all__ = [

@@ -212,7 +212,11 @@ def _work(
     except ParseError as exc:
         if exc.line in edges:
             return _Part(Totals(), {}, [], [], [], [], [], 0, 0, 0, True)
-        raise
+        # Only the error itself goes back to the parent: its Lark cause holds
+        # the parser, which cannot be pickled (tblib, which Dask installs,
+        # pickles causes and tracebacks too).
+        exc.__cause__ = exc.__context__ = None
+        raise exc.with_traceback(None) from None
     except InputError:
         return _Part(Totals(), {}, [], [], [], [], [], 0, 0, 0, True)
     return _Part(

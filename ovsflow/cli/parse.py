@@ -11,16 +11,23 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from ovsflow.cli._cluster import add_scheduler_argument, cluster_module, finish
 from ovsflow.cli._common import (
     add_input_arguments,
     input_names,
+    on_error,
     readers,
     report_skipped,
 )
+from ovsflow.cli._ports import add_ports_argument, ports_from_args
+from ovsflow.dump import Skipped
 from ovsflow.errors import InputError
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from ovsflow.dask import Report
+    from ovsflow.ports import PortTable
 
 # pyarrow and ovsflow.table are imported where used: they take about a
 # second to load, which every other subcommand would pay at start-up.
@@ -64,6 +71,12 @@ def register(sub: Any) -> None:
         default=None,
         help="output format; by default from the extension of OUT, else jsonl",
     )
+    add_ports_argument(
+        parser,
+        "fills the in_port_interface, in_port_pod, in_port_namespace and "
+        "output_pods columns",
+    )
+    add_scheduler_argument(parser)
     parser.set_defaults(func=run)
 
 
@@ -93,11 +106,16 @@ def run(args: argparse.Namespace) -> int:
             "will not write Parquet (binary) to a terminal: give -o FILE or "
             "redirect standard output"
         )
-    skipped: list[tuple[str, object]] = []
+    skipped: list[tuple[str, Skipped]] = []
+    ports = ports_from_args(args)
 
     def batches() -> Iterator[pa.RecordBatch]:
+        if args.scheduler is not None:
+            yield from _batches_on_cluster(args, _BATCH_ROWS[fmt], ports, skipped)
+            return
         for name, reader in readers(input_names(args), args.strict):
-            yield from iter_batches(reader, source=name, batch_size=_BATCH_ROWS[fmt])
+            size = _BATCH_ROWS[fmt]
+            yield from iter_batches(reader, source=name, batch_size=size, ports=ports)
             skipped.extend((name, s) for s in reader.skipped)
 
     if args.output is None:
@@ -107,6 +125,28 @@ def run(args: argparse.Namespace) -> int:
         write_file(batches(), fmt, Path(args.output))
     report_skipped(skipped, sys.stderr)
     return 0
+
+
+def _batches_on_cluster(
+    args: argparse.Namespace,
+    batch_size: int,
+    ports: PortTable | None,
+    skipped: list[tuple[str, Skipped]],
+) -> Iterator[pa.RecordBatch]:
+    names = input_names(args)
+    cluster = cluster_module(names)
+    reports: list[Report] = []
+    with cluster.connect(args.scheduler) as client:
+        for table in cluster.iter_tables(
+            names,
+            client,
+            reports,
+            on_error=on_error(args.strict),
+            batch_size=batch_size,
+            ports=ports,
+        ):
+            yield from table.to_batches(max_chunksize=batch_size)
+    finish(reports, skipped)
 
 
 def write_file(batches: Iterator[pa.RecordBatch], fmt: str, path: Path) -> None:

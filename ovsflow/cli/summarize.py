@@ -9,18 +9,22 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
+from ovsflow.cli._cluster import add_scheduler_argument, cluster_module, finish
 from ovsflow.cli._common import (
     add_input_arguments,
+    count,
     input_names,
     on_error,
     readers,
     report_skipped,
 )
+from ovsflow.cli._ports import add_ports_argument, ports_from_args
 from ovsflow.cli.collect import add_source_arguments, source_from_args
 from ovsflow.collect import collect_dump
 from ovsflow.dump import DumpReader
+from ovsflow.errors import InputError
 from ovsflow.parallel import default_jobs, summarize_file
-from ovsflow.summary import GROUPINGS, Summary, Totals
+from ovsflow.summary import GROUPINGS, PORT_GROUPINGS, Summary, Totals
 
 
 def register(sub: Any) -> None:
@@ -46,8 +50,10 @@ def register(sub: Any) -> None:
         "--by",
         choices=sorted(GROUPINGS),
         default=None,
-        help="also give every figure for each value of this field",
+        help="also give every figure for each value of this field (pod and "
+        "namespace: of the input port, from --ports)",
     )
+    add_ports_argument(parser, "needed by --by pod and --by namespace")
     parser.add_argument(
         "--format",
         choices=("table", "json", "csv"),
@@ -76,6 +82,7 @@ def register(sub: Any) -> None:
         help="collect 'dpctl/dump-flows -m' from OVS now and summarize it too",
     )
     add_source_arguments(live)
+    add_scheduler_argument(parser)
     parser.set_defaults(func=run)
 
 
@@ -90,14 +97,26 @@ def _positive(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    summary = Summary(by=args.by, top_n=max(args.top, 0), l2_bytes=args.l2_bytes)
-    sources = list(readers(input_names(args, not args.live), args.strict))
+    ports = ports_from_args(args)
+    if args.by in PORT_GROUPINGS and ports is None:
+        raise InputError(f"--by {args.by} needs --ports PORTS.json")
+    summary = Summary(
+        by=args.by, top_n=max(args.top, 0), l2_bytes=args.l2_bytes, ports=ports
+    )
+    if args.scheduler is not None:
+        _summarize_on_cluster(summary, args)
+        sources = []
+    else:
+        sources = list(readers(input_names(args, not args.live), args.strict))
     if args.live:
         source = source_from_args(args)
         text = collect_dump(source, types=args.types, timeout=args.timeout)
         sources.append(("<live>", DumpReader(text, on_error(args.strict), "<live>")))
     for name, reader in sources:
-        if isinstance(reader.source, Path) and args.jobs > 1:
+        # TODO(perf): the workers of --jobs get no port table; pod and
+        # namespace groupings read the file in one process.
+        parallel = args.jobs > 1 and args.by not in PORT_GROUPINGS
+        if isinstance(reader.source, Path) and parallel:
             summarize_file(summary, reader, args.jobs)
         else:
             summary.add_all(reader, name)
@@ -113,6 +132,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         write_table(summary, out)
     return 0
+
+
+def _summarize_on_cluster(summary: Summary, args: argparse.Namespace) -> None:
+    names = input_names(args, not args.live)
+    cluster = cluster_module(names, args.live)
+    with cluster.connect(args.scheduler) as client:
+        reports = cluster.summarize(
+            summary, names, client, on_error=on_error(args.strict)
+        )
+    finish(reports, summary.skipped)
+    summary.meta.extend(m for report in reports for m in report.meta)
 
 
 def write_csv(summary: Summary, out: IO[str]) -> None:
@@ -167,7 +197,7 @@ def write_table(summary: Summary, out: IO[str]) -> None:
             _table(totals, out, "  ")
     top = summary.top
     if top:
-        out.write(f"\ntop {len(top)} flows not in hardware, by packets:\n")
+        out.write(f"\ntop {count(len(top), 'flow')} not in hardware, by packets:\n")
         for t in top:
             out.write(
                 f"  {t.packets:>12} pkts  {t.offload_class:<11} {t.source}:{t.line}\n"
