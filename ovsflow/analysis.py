@@ -23,7 +23,9 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from ovsflow.errors import InputError
 from ovsflow.summary import CLASSES, ETH_HEADER_BYTES
 
 #: The counters of :func:`offload_summary`, in the order of its columns.
@@ -34,6 +36,7 @@ CLASS_COUNTS = tuple(f"class_{c}_{n}" for c in CLASSES for n in COUNTS)
 SUMMARY_COLUMNS = (*COUNTS, *HARDWARE, *RATIOS, *CLASS_COUNTS)
 
 _COUNTER = pd.ArrowDtype(pa.uint64())
+_U64_LIMIT = float(1 << 64)
 _STRING = pd.ArrowDtype(pa.string())
 
 
@@ -87,10 +90,16 @@ def _is_list(dtype: object) -> bool:
     )
 
 
+def _as_double(counts: Any) -> Any:
+    """uint64 counters as doubles.  Arrow refuses the cast past 2**53 as
+    unsafe; a ratio only needs a counter's first 53 bits."""
+    values = pc.cast(pa.array(counts), pa.float64(), safe=False)
+    return pd.Series(values, index=counts.index, dtype=pd.ArrowDtype(pa.float64()))
+
+
 def _ratio(part: Any, whole: Any) -> Any:
     """part/whole as doubles, null where whole is zero."""
-    double = pd.ArrowDtype(pa.float64())
-    return part.astype(double) / whole.astype(double).where(whole > 0)
+    return _as_double(part) / _as_double(whole).where(whole > 0)
 
 
 def _sums(df: pd.DataFrame, by: list[str], l2_bytes: bool) -> pd.DataFrame:
@@ -104,6 +113,15 @@ def _sums(df: pd.DataFrame, by: list[str], l2_bytes: bool) -> pd.DataFrame:
 
 
 def _group_sums(counts: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    # A group's sum is at most the column's, so one check per column tells
+    # whether a uint64 sum could wrap around (counters near 2**64 in a dump).
+    for name in counts.columns.difference(by):
+        total = pc.sum(pc.cast(pa.array(counts[name]), pa.float64(), safe=False))
+        if (total.as_py() or 0) >= _U64_LIMIT:
+            raise InputError(
+                f"the {name} of these flows add up past 2**64, more than a "
+                "64-bit sum can hold; 'ovsflow summarize' counts them exactly"
+            )
     if by:
         summed = counts.groupby(by, dropna=False, observed=True, sort=True).sum()
         return summed.reset_index()

@@ -29,10 +29,11 @@ import pandas as pd
 import pytest
 from helpers import DATA, REPO
 
+from ovsflow import InputError, parse_flow
 from ovsflow.analysis import SUMMARY_COLUMNS, offload_summary, top_not_hardware
 from ovsflow.cli import main
 from ovsflow.summary import CLASSES
-from ovsflow.table import read_dumps
+from ovsflow.table import read_dumps, to_dataframe
 
 MIXED = DATA / "analysis" / "mixed.txt"
 BEFORE = DATA / "analysis" / "before.txt"
@@ -283,3 +284,27 @@ def test_summarize_says_which_bytes_it_counted(
     assert out.splitlines()[1].split() == ["total", "7", "216", str(21600 + 14 * 180)]
     assert main(["summarize", str(MIXED)]) == 0
     assert "bytes are as dumped: TC counts them without" in capsys.readouterr().out
+
+
+def test_counters_past_2_to_the_53_give_ratios_and_a_wrapping_sum_is_refused() -> None:
+    # 2**54 + 1 bytes, all in hardware: a ratio of exactly 1, not an Arrow
+    # "integer value not in range" error on the cast to double.
+    big = 2**54 + 1
+    line = (
+        f"in_port(1), packets:{big}, bytes:{big}, used:0.1s, offloaded:yes, "
+        "dp:tc, actions:2"
+    )
+    # (Column by column: a pandas row of mixed Arrow types would cast them.)
+    result = offload_summary(to_dataframe([parse_flow(line)]))
+    assert result["bytes"].iloc[0] == big
+    assert result["hardware_byte_ratio"].iloc[0] == 1.0
+    # Two flows of 2**63 packets: 2**64 in all, which a uint64 sum wraps to 0.
+    half = 2**63
+    flows = [
+        parse_flow(
+            f"in_port({i}), packets:{half}, bytes:1, used:0.1s, dp:ovs, actions:2"
+        )
+        for i in (1, 2)
+    ]
+    with pytest.raises(InputError, match="packets of these flows add up past 2"):
+        offload_summary(to_dataframe(flows))
