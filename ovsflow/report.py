@@ -525,7 +525,9 @@ def render_report(
     series = loaded
     loaded, earlier = _latest(series)
     df = loaded.df
-    total = offload_summary(df, l2_bytes=l2_bytes).iloc[0]
+    # As objects: a row of uint64 and double columns would be cast to double,
+    # which Arrow refuses for counters past 2**53.
+    total = offload_summary(df, l2_bytes=l2_bytes).astype(object).iloc[0]
     title = title or "Open vSwitch offload report"
     times = [d.time for d in series.dumps if d.time is not None]
     span = f"{_time(min(times))} to {_time(max(times))}" if times else "time unknown"

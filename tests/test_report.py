@@ -452,3 +452,18 @@ def test_chromium_runs_no_script_from_a_hostile_dump(tmp_path: Path) -> None:
     assert "<title>Open vSwitch offload report</title>" in dom.stdout
     assert "<img" not in dom.stdout and "<script" not in dom.stdout
     assert "&lt;img/src=x/onerror=document.title=7&gt;" in dom.stdout
+
+
+def test_counters_past_2_to_the_53_are_shown_exactly(tmp_path: Path) -> None:
+    # 2**54 + 1 = 18,014,398,509,481,985: a double cannot hold it; the page
+    # shows it digit for digit.
+    dump = tmp_path / "big.txt"
+    dump.write_text(
+        "in_port(1), packets:18014398509481985, bytes:18014398509481985, "
+        "used:0.1s, offloaded:yes, dp:tc, actions:2\n"
+    )
+    page = render_report(load_dumps([dump]))
+    assert card(page, "packets in hardware") == (
+        "100.0%",
+        "18,014,398,509,481,985 of 18,014,398,509,481,985",
+    )
