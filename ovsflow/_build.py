@@ -8,7 +8,8 @@ functions here, so that they cannot disagree on what a piece means.
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from uuid import UUID
 
 from lark import Token, Transformer, v_args
@@ -298,6 +299,25 @@ def _col(token: object) -> int | None:
     return getattr(token, "column", None)
 
 
+_N = TypeVar("_N", bound=Node)
+
+
+def _located(
+    build: Callable[[str, tuple[Arg, ...]], _N],
+    name: Token,
+    args: tuple[Arg, ...] | None,
+) -> _N:
+    """``build(name, args)``, its errors placed in the text: a SemanticError
+    from a value searches from the name on, any other at the name."""
+    try:
+        return build(str(name), args or ())
+    except SemanticError as exc:
+        exc.search_from = name.end_pos or 0  # the token is inside the call
+        raise
+    except ValueError as exc:
+        raise SemanticError(str(exc), _col(name)) from None
+
+
 @v_args(inline=True)
 class ToRecords(Transformer[Token, Any]):
     """Turns the tree of grammars/dump_flows.lark into records.
@@ -323,13 +343,7 @@ class ToRecords(Transformer[Token, Any]):
         return assemble(items, actions, trailer)
 
     def key(self, name: Token, args: tuple[Arg, ...] | None) -> Key:
-        try:
-            return key(str(name), args or ())
-        except SemanticError as exc:
-            exc.search_from = name.end_pos or 0  # the token is inside the key
-            raise
-        except ValueError as exc:
-            raise SemanticError(str(exc), _col(name)) from None
+        return _located(key, name, args)
 
     def attribute(self, name: Token, value: Token) -> tuple[str, str]:
         return (str(name), str(value))
@@ -372,13 +386,7 @@ class ToRecords(Transformer[Token, Any]):
         return field(str(name), value)
 
     def call(self, name: Token, args: tuple[Arg, ...] | None) -> Node:
-        try:
-            return node(str(name), args or ())
-        except SemanticError as exc:
-            exc.search_from = name.end_pos or 0  # the token is inside the call
-            raise
-        except ValueError as exc:
-            raise SemanticError(str(exc), _col(name)) from None
+        return _located(node, name, args)
 
     def group(self, args: tuple[Arg, ...] | None) -> Node:
         return Node("", args or ())

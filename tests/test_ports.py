@@ -74,8 +74,10 @@ def test_unknown_ports_give_none(table: PortTable) -> None:
 def test_kube_ovn_and_ovn_kubernetes_ids_give_namespace_and_pod(
     table: PortTable,
 ) -> None:
-    assert (table.pod(1), table.lookup(1).cni) == ("shop/web-0", "kube-ovn")  # type: ignore[union-attr]
-    assert (table.pod("p3"), table.lookup(3).cni) == ("shop/db-1", "ovn-kubernetes")  # type: ignore[union-attr]
+    web, db = table.lookup(1), table.lookup(3)
+    assert web is not None and db is not None
+    assert (table.pod(1), web.cni) == ("shop/web-0", "kube-ovn")
+    assert (table.pod("p3"), db.cni) == ("shop/db-1", "ovn-kubernetes")
     assert table.pod(2) is None
 
 
