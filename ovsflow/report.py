@@ -36,6 +36,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ovsflow import charts
+from ovsflow._version import package_version
 from ovsflow.analysis import COUNTS, RATIOS, offload_summary, top_not_hardware
 from ovsflow.diff import diff_dumps
 from ovsflow.dump import (
@@ -585,23 +586,14 @@ def render_report(
         _inputs(series),
         "<h2>Skipped lines</h2>",
         _skipped(series),
-        f"<footer>Made by ovsflow {_e(_version())}. This page loads nothing "
+        f"<footer>Made by ovsflow {_e(package_version())}. This page loads nothing "
         "from the network.</footer>",
     ]
     template = resources.files("ovsflow").joinpath("templates/report.html")
     page = Template(template.read_text(encoding="utf-8"))
     return page.substitute(
-        title=_e(title), version=_e(_version()), body="\n".join(body)
+        title=_e(title), version=_e(package_version()), body="\n".join(body)
     )
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("ovsflow")
-    except PackageNotFoundError:  # running from a source tree
-        return "(not installed)"
 
 
 def save_report(

@@ -140,3 +140,33 @@ def test_a_closed_pipe_ends_the_command_quietly(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert json.loads(result.stdout)["line"] == 1
+
+
+def test_a_format_the_extension_contradicts_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "flows.parquet"
+    status = main(["parse", str(DATA / "ovs-dummy-dpctl-m.txt"), "-o", str(out),
+                   "--format", "csv"])  # fmt: skip
+    assert status == 2
+    assert "the extension says parquet, --format says csv" in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["summarize", "explain", "report", "diff"])
+def test_top_must_not_be_negative(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--top", "-1", "a.txt", "b.txt"])
+    assert exit_info.value.code == 2
+    assert "--top: expected a whole number >= 0, got '-1'" in capsys.readouterr().err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"ovsflow {version('ovsflow')}\n"

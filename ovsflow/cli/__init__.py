@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from ovsflow._version import package_version
 from ovsflow.errors import OvsflowError
 
 # Modules that provide subcommands, in the order ``--help`` lists them.
@@ -39,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0, help="more log output"
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    version = f"ovsflow {package_version()}"
+    parser.add_argument("--version", action="version", version=version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in _SUBCOMMANDS:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -37,6 +37,23 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="stop with an error (exit status 2) at the first line that is not a flow",
     )
+
+
+def whole_number(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number at least ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number >= {minimum}, got {text!r}"
+            )
+        return value
+
+    return parse
 
 
 def input_names(args: argparse.Namespace, stdin_if_none: bool = True) -> list[str]:

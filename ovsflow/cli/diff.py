@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from ovsflow.cli._common import readers, report_skipped
+from ovsflow.cli._common import readers, report_skipped, whole_number
 
 if TYPE_CHECKING:
     from ovsflow.diff import DiffResult
@@ -42,7 +42,7 @@ def register(sub: Any) -> None:
     )
     parser.add_argument(
         "--top",
-        type=int,
+        type=whole_number(0),
         default=10,
         metavar="N",
         help="list at most N flows of each kind in the table output",

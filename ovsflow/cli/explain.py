@@ -14,6 +14,7 @@ from ovsflow.cli._common import (
     input_names,
     readers,
     report_skipped,
+    whole_number,
 )
 from ovsflow.explain import Report, default_rules, disable, load_rules
 
@@ -54,7 +55,7 @@ def register(sub: Any) -> None:
     )
     parser.add_argument(
         "--top",
-        type=int,
+        type=whole_number(0),
         default=10,
         metavar="N",
         help="list the N busiest flows under each reason (totals count all)",

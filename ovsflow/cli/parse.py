@@ -81,12 +81,22 @@ def register(sub: Any) -> None:
 
 
 def output_format(output: str | None, chosen: str | None) -> str:
-    """The format to write: ``--format``, else OUT's extension, else jsonl."""
+    """The format to write: ``--format``, else OUT's extension, else jsonl.
+
+    A ``--format`` that another known extension of OUT contradicts is an
+    error: ``-o x.parquet --format csv`` would write CSV under a Parquet name.
+    """
+    suffix = Path(output).suffix.lower() if output is not None else ""
     if chosen is not None:
+        named = _EXTENSIONS.get(suffix)
+        if named is not None and named != chosen:
+            raise InputError(
+                f"{output}: the extension says {named}, --format says {chosen}; "
+                "give one that agrees, or another name"
+            )
         return chosen
     if output is None:
         return "jsonl"
-    suffix = Path(output).suffix.lower()
     try:
         return _EXTENSIONS[suffix]
     except KeyError:

@@ -13,6 +13,7 @@ from ovsflow.cli._common import (
     input_names,
     readers,
     report_skipped,
+    whole_number,
 )
 from ovsflow.cli._ports import add_ports_argument, ports_from_args
 
@@ -42,7 +43,7 @@ def register(sub: Any) -> None:
     )
     parser.add_argument(
         "--top",
-        type=int,
+        type=whole_number(0),
         default=10,
         metavar="N",
         help="list the N busiest flows not in hardware (0: none)",

@@ -17,6 +17,7 @@ from ovsflow.cli._common import (
     on_error,
     readers,
     report_skipped,
+    whole_number,
 )
 from ovsflow.cli._ports import add_ports_argument, ports_from_args
 from ovsflow.cli.collect import add_source_arguments, source_from_args
@@ -41,7 +42,7 @@ def register(sub: Any) -> None:
     add_input_arguments(parser)
     parser.add_argument(
         "--top",
-        type=int,
+        type=whole_number(0),
         default=10,
         metavar="N",
         help="list the N busiest flows not in hardware (0: none)",
@@ -68,7 +69,7 @@ def register(sub: Any) -> None:
     )
     parser.add_argument(
         "--jobs",
-        type=_positive,
+        type=whole_number(1),
         default=default_jobs(),
         metavar="N",
         help="parse each dump file in N processes (standard input: one)",
@@ -84,16 +85,6 @@ def register(sub: Any) -> None:
     add_source_arguments(live)
     add_scheduler_argument(parser)
     parser.set_defaults(func=run)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:
