@@ -39,6 +39,16 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_l2_bytes_argument(parser: argparse.ArgumentParser) -> None:
+    """``--l2-bytes``, as every subcommand that counts bytes takes it."""
+    parser.add_argument(
+        "--l2-bytes",
+        action="store_true",
+        help="add the 14-byte Ethernet header TC leaves out to each packet of "
+        "dp:tc flows, so that bytes compare across datapaths",
+    )
+
+
 def whole_number(minimum: int) -> Callable[[str], int]:
     """An argparse type: a whole number at least ``minimum``."""
 

@@ -9,7 +9,12 @@ import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from ovsflow.cli._common import readers, report_skipped, whole_number
+from ovsflow.cli._common import (
+    add_l2_bytes_argument,
+    readers,
+    report_skipped,
+    whole_number,
+)
 
 if TYPE_CHECKING:
     from ovsflow.diff import DiffResult
@@ -38,7 +43,8 @@ def register(sub: Any) -> None:
         type=float,
         default=None,
         metavar="SECONDS",
-        help="time between the dumps; by default the files' modification times",
+        help="time between the dumps; by default from the capture times in their "
+        "headers (ovsflow collect), else the files' modification times",
     )
     parser.add_argument(
         "--top",
@@ -50,12 +56,7 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--format", choices=("table", "json", "csv"), default="table", help="output"
     )
-    parser.add_argument(
-        "--l2-bytes",
-        action="store_true",
-        help="add the 14-byte Ethernet header TC leaves out to each packet of "
-        "dp:tc flows",
-    )
+    add_l2_bytes_argument(parser)
     parser.add_argument(
         "--strict",
         action="store_true",
@@ -114,16 +115,8 @@ def write_csv(result: DiffResult, out: IO[str]) -> None:
 
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(_CSV_COLUMNS)
-    t = result.totals
-    writer.writerow(
-        [
-            "total",
-            *([""] * 5),
-            *(t[n] for n in ("packets", "bytes", "hardware_packets")),
-            *(t[n] for n in ("hardware_bytes", "packets_per_s", "bytes_per_s")),
-            "",
-        ]
-    )
+    total = {**result.totals, "status": "total"}
+    writer.writerow([total.get(n, "") for n in _CSV_COLUMNS])
     flows = result.flows[list(_CSV_COLUMNS)]
     for row in flows.itertuples(index=False):
         writer.writerow(["" if pd.isna(v) else v for v in row])

@@ -7,7 +7,6 @@ import json
 import sys
 from typing import IO, Any
 
-from ovsflow import ports as port_table
 from ovsflow.cli._common import (
     add_input_arguments,
     count,
@@ -16,6 +15,7 @@ from ovsflow.cli._common import (
     report_skipped,
     whole_number,
 )
+from ovsflow.cli._ports import add_ports_argument, ports_from_args
 from ovsflow.explain import Report, default_rules, disable, load_rules
 
 
@@ -47,11 +47,8 @@ def register(sub: Any) -> None:
         metavar="NAME",
         help="switch a rule off; may be repeated",
     )
-    parser.add_argument(
-        "--ports",
-        metavar="PORTS.json",
-        help="port table saved by 'ovsflow collect --ports' (maps in_port to "
-        "interfaces and pods; needed by in_port_not_representor)",
+    add_ports_argument(
+        parser, "maps in_port to interfaces and pods; needed by in_port_not_representor"
     )
     parser.add_argument(
         "--top",
@@ -71,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     for path in args.rules:
         rules = load_rules(path, rules)
     rules = disable(rules, args.disable)
-    ports = port_table.load(args.ports) if args.ports else None
+    ports = ports_from_args(args)
     report = Report(rules=rules, ports=ports, limit=max(args.top, 0))
     skipped: list[tuple[str, object]] = []
     for name, reader in readers(input_names(args), args.strict):

@@ -9,6 +9,7 @@ from typing import Any
 
 from ovsflow.cli._common import (
     add_input_arguments,
+    add_l2_bytes_argument,
     count,
     input_names,
     readers,
@@ -48,11 +49,7 @@ def register(sub: Any) -> None:
         metavar="N",
         help="list the N busiest flows not in hardware (0: none)",
     )
-    parser.add_argument(
-        "--l2-bytes",
-        action="store_true",
-        help="add the 14-byte Ethernet header per packet to the bytes of TC flows",
-    )
+    add_l2_bytes_argument(parser)
     add_ports_argument(
         parser, "adds the share by pod and namespace, and the rules on input ports"
     )

@@ -12,6 +12,7 @@ from typing import IO, Any
 from ovsflow.cli._cluster import add_scheduler_argument, cluster_module, finish
 from ovsflow.cli._common import (
     add_input_arguments,
+    add_l2_bytes_argument,
     count,
     input_names,
     on_error,
@@ -61,12 +62,7 @@ def register(sub: Any) -> None:
         default="table",
         help="output format",
     )
-    parser.add_argument(
-        "--l2-bytes",
-        action="store_true",
-        help="add the 14-byte Ethernet header TC leaves out to each packet of "
-        "dp:tc flows, so that bytes compare across datapaths",
-    )
+    add_l2_bytes_argument(parser)
     parser.add_argument(
         "--jobs",
         type=whole_number(1),
