@@ -277,6 +277,25 @@ def counter(name: str, text: str) -> int:
 
 
 def used_seconds(text: str) -> float | None:
+    """``used:`` in seconds, or None for ``never``."""
+    try:
+        return _USED[text]
+    except KeyError:
+        pass
+    value = _used_seconds(text)
+    if len(_USED) >= _USED_LIMIT:
+        _USED.clear()
+    _USED[text] = value
+    return value
+
+
+# used: texts seen: a dump prints them to the millisecond, so a node's flows
+# share a few thousand ("0.004s", "never").
+_USED: dict[str, float | None] = {}
+_USED_LIMIT = 1 << 14
+
+
+def _used_seconds(text: str) -> float | None:
     if text == "never":
         return None
     if text.endswith("s"):

@@ -29,6 +29,8 @@ description of the syntax and reports errors with their column.
 from __future__ import annotations
 
 import re
+from itertools import compress, count, repeat
+from operator import is_, itemgetter
 
 from ovsflow import _grammar
 from ovsflow._build import (
@@ -183,19 +185,22 @@ def _fast(text: str, line: int, section: str | None) -> Flow | None:
     if len(text) > MAX_LINE_LENGTH:
         return None
     try:
-        # 1. The top-level items with their separators, as text: one pass
-        #    when they run up to the first "actions:", else the careful two.
+        # 1. The items before the first "actions:": the quick cut of a line
+        #    laid out as OVS prints it, else the careful cut.
         end = text.find("actions:")
-        items: list[str] = _ITEM_TEXTS.findall(text, 0, end) if end > 0 else []
-        if sum(map(len, items)) != end:
-            layout = _LAYOUT.match(text)
-            if layout is None:
+        if end <= 0:
+            return None
+        try:
+            cut = _cut(text, end)
+        except _Unsure:
+            cut = None
+        if cut is None:
+            cut = _cut_carefully(text, end)
+            if cut is None:
                 return None
-            end = layout.end() - len("actions:")
-            items = _ITEM_TEXTS.findall(text, 0, end)
 
         # 2. The actions, and the dp-extra-info trailer after them.
-        rest = text[end + len("actions:") :]
+        rest = text[cut[3] + len("actions:") :]
         trailer = None
         if "dp-extra-info:" in rest:
             t = _TRAILER.search(rest)
@@ -206,42 +211,159 @@ def _fast(text: str, line: int, section: str | None) -> Flow | None:
         actions = _ACTION_LISTS.get(rest)
         if actions is None:
             actions = _new_actions(rest)
-        return _flow(items, actions, trailer, line, section)
+        return _flow(cut[0], cut[1], cut[2], actions, trailer, line, section)
     except _Unsure:
         return None
     except ValueError:  # SemanticError, ParseError and bad values alike
         return None  # the grammar path reports it with a column
 
 
-# Top-level keys by their text and separator, with their layout entry.
-_KEY_ITEMS: dict[str, tuple[Key, tuple[str, None, str]]] = {}
+# What a cut of the items gives: the keys, the layout entries so far, the
+# NAME:VALUE items by name, and where "actions:" starts.
+_Cut = tuple[
+    list["Key | Unformattable"],
+    list[tuple[str, "str | None", str]],
+    dict[str, str],
+    int,
+]
+
 # The layout entry of a key, by its separator (shared by every flow).
 _KEY_LAYOUT = {sep: ("key", None, sep) for sep in (",", ", ", " ")}
+_KEY_COMMA = _KEY_LAYOUT[","]
+# One NAME:VALUE item and its separator; all of them, as one run.
+_STAT = re.compile(rf"({_NAME}):([^\s,]++)(, ?| )")
+_STATS = re.compile(rf"(?:{_NAME}:[^\s,]++(?:, ?| ))++")
+_KEY_TEXT = re.compile(_KEY)
+# A piece (a key less its ")") whose arguments are flat: group 1 is its name.
+_FLAT_KEY = re.compile(rf"({_NAME})\((?:{_FLAT_ARG}(?:,{_FLAT_ARG})*+)?+")
+# Keys by their text less the closing parenthesis: what "),".split leaves.
+_PIECE_KEYS: dict[str, Key] = {}
+# A key may hold "),": "tunnel(...,geneve({...}),flags(+key))" is cut in
+# two by the quick cut and joined again; at most this many pieces make a key.
+_MAX_KEY_PIECES = 16
 
 
-def _new_key_item(item: str, text: str, sep: str) -> Key:
-    """Build and cache the Key of an item (a key and its separator)."""
-    k = _KEYS.get(text) or _new_key(text)
-    if len(_KEY_ITEMS) >= _CACHE_LIMIT:
-        _KEY_ITEMS.clear()
-    _KEY_ITEMS[item] = (k, _KEY_LAYOUT.get(sep) or ("key", None, sep))
+def _cut(text: str, end: int) -> _Cut | None:
+    """The items of a line laid out as OVS prints it, or None.
+
+    That layout is ``[ufid:UUID SEP]key,key,...,key SEP packets:N SEP
+    NAME:VALUE SEP ... actions:``: the keys are cut at "),", which is one
+    C call, and looked up by what is left of each; the statistics and
+    attributes are read by one regular expression.  Anything else (no
+    "packets:" after the keys, other separators, text that is not keys)
+    gives None and the careful cut decides.
+    """
+    p = text.find("packets:", 0, end)
+    if p < 3:
+        return None
+    stats = text[p:end]
+    if _STATS.fullmatch(stats) is None:
+        return None
+    kend = p - 1
+    if text[kend] == " " and text[kend - 1] == ",":
+        kend -= 1
+    elif text[kend] not in ", ":
+        return None
+    layout: list[tuple[str, str | None, str]] = []
+    named: dict[str, str] = {}
+    start = 0
+    if text.startswith("ufid:"):
+        m = _STAT.match(text, 0, kend)
+        if m is None:
+            return None
+        start = m.end()
+        named["ufid"] = m.group(2)
+        layout.append(("ufid", m.group(2), m.group(3)))
+    if kend - start < 3 or text[kend - 1] != ")":
+        return None
+    pieces = text[start : kend - 1].split("),")
+    try:  # (not "None in keys": that calls each key's __eq__)
+        keys: list[Key | Unformattable] = list(map(_PIECE_KEYS.__getitem__, pieces))
+    except KeyError:
+        keys = _piece_keys(pieces)
+    layout += [_KEY_COMMA] * (len(keys) - 1)
+    layout.append(_KEY_LAYOUT[text[kend:p]])
+    found: list[tuple[str, str, str]] = _STAT.findall(stats)
+    layout += found  # (name, value, separator), as a layout entry is
+    size = len(named) + len(found)
+    named.update(map(_NAME_VALUE, found))
+    if len(named) != size:
+        raise _Unsure  # an item given twice: the grammar path reports it
+    return keys, layout, named, end
+
+
+_NAME_VALUE = itemgetter(0, 1)
+
+
+def _piece_keys(pieces: list[str]) -> list[Key | Unformattable]:
+    """The keys of the pieces of a line cut at "),", some of them new."""
+    keys: list[Key | None] = list(map(_PIECE_KEYS.get, pieces))
+    # The new ones, found in C: a Python loop over every piece costs more
+    # than building the one new key of a line.
+    for i in list(compress(count(), map(is_, keys, repeat(None)))):
+        k = _new_piece_key(pieces[i])
+        if k is None:
+            return _joined_piece_keys(pieces)
+        keys[i] = k
+    return keys  # type: ignore[return-value]
+
+
+def _joined_piece_keys(pieces: list[str]) -> list[Key | Unformattable]:
+    """The keys of pieces of which some are parts of one key.
+
+    A piece whose parentheses do not balance with the one "),".split took
+    is part of a key that holds "),": the pieces are joined until they do.
+    """
+    keys: list[Key | Unformattable] = []
+    held: list[str] = []
+    for piece in pieces:
+        if held:
+            held.append(piece)
+            piece = "),".join(held)
+        k = _PIECE_KEYS.get(piece) or _new_piece_key(piece)
+        if k is None:
+            if not held:
+                held.append(piece)
+            opened = piece.count("(") - piece.count(")")
+            if len(held) >= _MAX_KEY_PIECES or opened <= 1:
+                raise _Unsure  # not a key cut short: the careful cut decides
+            continue
+        keys.append(k)
+        held.clear()
+    if held:
+        raise _Unsure
+    return keys
+
+
+def _new_piece_key(piece: str) -> Key | None:
+    """Build and cache the key of a piece, or None if it is not a whole key."""
+    text = piece + ")"
+    k = _KEYS.get(text)
+    if k is None:
+        flat = _FLAT_KEY.fullmatch(piece)
+        if flat is not None:  # name(flat args), the most common kind
+            k = _new_key(text, flat.end(1), True)
+        elif _KEY_TEXT.fullmatch(text) is not None:
+            k = _new_key(text, piece.index("("))
+        else:
+            return None
+    if len(_PIECE_KEYS) >= _CACHE_LIMIT:
+        _PIECE_KEYS.clear()
+    _PIECE_KEYS[piece] = k
     return k
 
 
-def _flow(
-    items: list[str],
-    actions: tuple[Action, ...],
-    trailer: tuple[str, str] | None,
-    line: int,
-    section: str | None,
-) -> Flow:
-    """What ``_build.assemble`` makes of the same items, made faster.
-
-    ``items`` are the top-level items with their separators, as text.
-    Anything assemble would refuse (a statistic given twice or missing)
-    raises _Unsure, so that the grammar path reports it.
-    """
-    # 1. Keys from the cache; statistics and attributes by name, in order.
+def _cut_carefully(text: str, end: int) -> _Cut | None:
+    """The items before ``actions:`` in any layout the grammar takes, or None."""
+    # One pass when the items run up to the first "actions:", else the
+    # careful two.
+    items: list[str] = _ITEM_TEXTS.findall(text, 0, end)
+    if sum(map(len, items)) != end:
+        layout_match = _LAYOUT.match(text)
+        if layout_match is None:
+            return None
+        end = layout_match.end() - len("actions:")
+        items = _ITEM_TEXTS.findall(text, 0, end)
     keys: list[Key | Unformattable] = []
     layout: list[tuple[str, str | None, str]] = []
     named: dict[str, str] = {}
@@ -266,11 +388,54 @@ def _flow(
             raise _Unsure
         named[name] = value
         layout.append((name, value, sep))
+    return keys, layout, named, end
 
-    # 2. The statistics every flow has, then the optional ones.
+
+# Top-level keys by their text and separator, with their layout entry.
+_KEY_ITEMS: dict[str, tuple[Key, tuple[str, None, str]]] = {}
+
+
+def _new_key_item(item: str, text: str, sep: str) -> Key:
+    """Build and cache the Key of an item (a key and its separator)."""
+    k = _KEYS.get(text) or _new_key(text)
+    if len(_KEY_ITEMS) >= _CACHE_LIMIT:
+        _KEY_ITEMS.clear()
+    _KEY_ITEMS[item] = (k, _KEY_LAYOUT.get(sep) or ("key", None, sep))
+    return k
+
+
+#: Statistics shorter than this many digits fit in 64 bits (2**64 has 20).
+_SHORT_COUNTER = 20
+
+
+def _flow(
+    keys: list[Key | Unformattable],
+    layout: list[tuple[str, str | None, str]],
+    named: dict[str, str],
+    actions: tuple[Action, ...],
+    trailer: tuple[str, str] | None,
+    line: int,
+    section: str | None,
+) -> Flow:
+    """What ``_build.assemble`` makes of the same items, made faster.
+
+    Anything assemble would refuse (a statistic missing) raises _Unsure, so
+    that the grammar path reports it.
+    """
+    # 1. The statistics every flow has, then the optional ones.
     try:
-        packets = counter("packets", named.pop("packets"))
-        nbytes = counter("bytes", named.pop("bytes"))
+        text = named.pop("packets")
+        packets = (
+            int(text)
+            if len(text) < _SHORT_COUNTER and text.isdigit() and text.isascii()
+            else counter("packets", text)
+        )
+        text = named.pop("bytes")
+        nbytes = (
+            int(text)
+            if len(text) < _SHORT_COUNTER and text.isdigit() and text.isascii()
+            else counter("bytes", text)
+        )
         used = used_seconds(named.pop("used"))
     except KeyError:
         raise _Unsure from None
@@ -280,13 +445,14 @@ def _flow(
     dp = named.pop("dp", None)
     extra: list[tuple[str, int | str]] = []
     attrs: list[tuple[str, str]] = []
-    for name, value in named.items():
-        if value.isascii() and value.isdigit():
-            extra.append((name, counter(name, value)))
-        else:
-            attrs.append((name, value))
+    if named:
+        for name, value in named.items():
+            if value.isascii() and value.isdigit():
+                extra.append((name, counter(name, value)))
+            else:
+                attrs.append((name, value))
 
-    # 3. The records.
+    # 2. The records.
     extra_info = None
     if trailer is not None:
         layout.append(("dp-extra-info", trailer[1], trailer[0]))
@@ -308,7 +474,8 @@ def _flow(
 
 def clear_caches() -> None:
     """Forget every parsed key, action list and argument (for benchmarks)."""
-    for cache in (_KEYS, _KEY_ITEMS, _ACTION_LISTS, _ARGS, _NODES, _ACTIONS):
+    caches = (_KEYS, _KEY_ITEMS, _PIECE_KEYS, _ACTION_LISTS, _ARGS, _NODES, _ACTIONS)
+    for cache in caches:
         cache.clear()
     _FITTING.clear()
 
@@ -317,13 +484,18 @@ class _Unsure(Exception):
     """The fast path cannot vouch for this text; the grammar decides."""
 
 
-def _new_key(text: str) -> Key:
-    """Build and cache the Key for the text of a top-level key."""
-    open_at = text.index("(")
+def _new_key(text: str, open_at: int = -1, flat: bool = False) -> Key:
+    """Build and cache the Key for the text of a top-level key.
+
+    ``open_at`` is where its "(" is and ``flat`` that its arguments are
+    flat, when the caller knows.
+    """
+    if open_at < 0:
+        open_at = text.index("(")
     inner = text[open_at + 1 : -1]
     if not inner:
         args: tuple[Arg, ...] = ()
-    elif _FLAT.fullmatch(inner):
+    elif flat or _FLAT.fullmatch(inner):
         name = text[:open_at]
         if "," in inner and name not in FLAG_KINDS:  # checked piece by piece
             return _new_flat_key(text, name, inner)
@@ -350,16 +522,22 @@ _FITTING: dict[str, dict[str, Field | Masked]] = {}
 def _new_flat_key(text: str, name: str, inner: str) -> Key:
     """Build and cache a key with several flat arguments (no flags)."""
     widths = FIELD_WIDTHS.get(name)
+    parts = inner.split(",")
     if widths is None:
-        args = tuple(_ARGS.get(a) or _new_arg(a) for a in inner.split(","))
+        try:  # one C loop when every argument is known
+            args = tuple(map(_ARGS.__getitem__, parts))
+        except KeyError:
+            args = tuple(_ARGS.get(a) or _new_arg(a) for a in parts)
     else:
         fitting = _FITTING.get(name)
         if fitting is None or len(fitting) >= _CACHE_LIMIT:
             fitting = _FITTING[name] = {}
-        args = tuple(
-            fitting.get(a) or _new_fitting(fitting, name, a, widths)
-            for a in inner.split(",")
-        )
+        try:
+            args = tuple(map(fitting.__getitem__, parts))
+        except KeyError:
+            args = tuple(
+                fitting.get(a) or _new_fitting(fitting, name, a, widths) for a in parts
+            )
     k = new_node(Key, name, args)
     if len(_KEYS) >= _CACHE_LIMIT:
         _KEYS.clear()

@@ -6,6 +6,7 @@ import dataclasses
 import enum
 import gzip
 import ipaddress
+import random
 import re
 from pathlib import Path
 
@@ -81,6 +82,101 @@ def test_the_large_real_ovs_benchmark_input_agrees() -> None:
     assert len(lines) > 300
     for line in lines:
         assert_same_on_both_paths(line)
+
+
+# ---- The quick cut and the careful cut ------------------------------------
+
+
+def every_line() -> list[str]:
+    """Every corpus line, the guide's, and OVS's own key and action strings."""
+    return (
+        [line for _, _, line in corpus_lines()]
+        + guide_lines()
+        + [key + TAIL for key in conformance_lines("odp-at-keys.txt")]
+        + [HEAD + actions for actions in conformance_lines("odp-at-actions.txt")]
+    )
+
+
+def test_the_quick_cut_takes_every_line_laid_out_as_ovs_prints_it() -> None:
+    fast.clear_caches()
+    lines = every_line()
+    assert len(lines) > 700
+    left = [x for x in lines if fast._cut(x, x.find("actions:")) is None]
+    assert left == []
+
+
+def test_the_careful_cut_alone_agrees_with_the_grammar_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The careful cut reads what the quick one does not take; on the same
+    # lines it must build the same records.
+    monkeypatch.setattr(fast, "_cut", lambda text, end: None)
+    for line in every_line():
+        assert_same_on_both_paths(line)
+
+
+def test_keys_that_hold_a_close_and_a_comma_are_joined_back() -> None:
+    # "),".split cuts these keys in two or more; the pieces are joined again.
+    for key in (
+        "tunnel(tun_id=0x5,dst=10.0.0.2,geneve({class=0x102,type=0x80,len=4,"
+        "0xa0006}),flags(+key))",
+        "encap(eth_type(0x0800),ipv4(src=1.1.1.1),tcp(dst=80))",
+        "encap(encap(eth_type(0x8100),vlan(vid=5)),eth_type(0x0800))",
+    ):
+        line = f"recirc_id(0),{key},in_port(2){TAIL}"
+        fast.clear_caches()
+        assert fast._cut(line, line.find("actions:")) is not None
+        assert_same_on_both_paths(line)
+        flow = parse_flow(line)
+        assert [k.name for k in flow.match] == [
+            "recirc_id",
+            key[: key.index("(")],
+            "in_port",
+        ]
+
+
+SEPARATORS = st.sampled_from([",", ", ", " "])
+
+
+def top_level_items(line: str) -> tuple[list[str], str]:
+    """The items before ``actions:`` (separators dropped), and the rest."""
+    end = line.index("actions:")
+    items, depth, start = [], 0, 0
+    for i, char in enumerate(line[:end]):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and char in ", ":
+            if line[start:i]:
+                items.append(line[start:i])
+            start = i + 1
+    return items, line[end:]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(every_line()),
+    st.lists(SEPARATORS, min_size=1, max_size=60),
+    st.randoms(use_true_random=False),
+)
+def test_other_separators_and_orders_agree_with_the_grammar(
+    line: str, seps: list[str], rng: random.Random
+) -> None:
+    # Separators and orders OVS does not print (the grammar takes them):
+    # whichever cut reads the line reads what the grammar reads.
+    items, rest = top_level_items(line)
+    if rng.random() < 0.3:
+        rng.shuffle(items)
+    text = "".join(item + seps[i % len(seps)] for i, item in enumerate(items))
+    assert_agree_or_both_fail(text + rest)
+
+
+def test_the_quick_cut_gives_up_on_a_key_of_many_pieces() -> None:
+    # Each piece leaves one more "(" open: the quick cut stops joining after
+    # _MAX_KEY_PIECES pieces (so its work stays linear in the line) and the
+    # careful cut and the grammar decide.
+    line = "k(" + "a(1),b(" * 2_000 + "2" + ")" * 2_001 + TAIL
+    with pytest.raises(fast._Unsure):
+        fast._cut(line, line.find("actions:"))
+    assert_agree_or_both_fail(line)
 
 
 # ---- Generated keys and actions ------------------------------------------
