@@ -52,7 +52,6 @@ except ImportError as exc:  # pragma: no cover - tested in a subprocess
 from ovsflow.dump import DumpReader, Note, OnError, Skipped
 from ovsflow.errors import InputError, OvsflowError
 from ovsflow.limits import MAX_LINE_LENGTH
-from ovsflow.parallel import _merge, _Part
 from ovsflow.summary import Summary
 
 if TYPE_CHECKING:
@@ -499,12 +498,11 @@ def _planned(
 
 def _summary_part(
     piece: _Piece, on_error: OnError, settings: dict[str, Any]
-) -> tuple[_Part, Report]:
+) -> tuple[Summary, Report]:
     reader = _reader(piece, on_error)
     part = Summary(**settings)
     part.add_all(reader, piece.file.name)
-    found = _Part(part.totals, part.groups, part.top, [], [], [], [], 0, 0, 0, False)
-    return found, _report(reader)
+    return part, _report(reader)
 
 
 def summarize(
@@ -533,7 +531,7 @@ def summarize(
         reports = []
         for future in futures:
             part, report = future.result()
-            _merge(summary, part, report.source)
+            summary.merge(part)
             reports.append(report)
         out.append(_joined(reports))
     return out

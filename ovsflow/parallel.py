@@ -19,7 +19,6 @@ line skipped at a block's edge, a NUL byte, no line end within
 from __future__ import annotations
 
 import gzip
-import heapq
 import io
 import os
 from collections import deque
@@ -31,7 +30,7 @@ from typing import IO
 
 from ovsflow.dump import DumpReader, Note, OnError, Skipped
 from ovsflow.errors import InputError, ParseError
-from ovsflow.summary import Counts, Summary, TopFlow, Totals
+from ovsflow.summary import Summary
 
 #: Bytes of dump text per block given to a worker.
 CHUNK_BYTES = 4 << 20
@@ -62,9 +61,7 @@ class _Block:
 class _Part:
     """What a worker found in one block."""
 
-    totals: Totals
-    groups: dict[str, Totals]
-    top: list[TopFlow]
+    summary: Summary
     skipped: list[Skipped]
     meta: list[dict[str, object]]
     sections: list[str]
@@ -101,7 +98,7 @@ def summarize_file(summary: Summary, reader: DumpReader, jobs: int) -> None:
             pass
         else:
             for part in parts:
-                _merge(summary, part, str(reader.name))
+                summary.merge(part.summary)
                 reader.skipped.extend(part.skipped)
                 reader.meta.extend(part.meta)
                 reader.sections.extend(part.sections)
@@ -211,18 +208,16 @@ def _work(
         part.add_all(reader, name)
     except ParseError as exc:
         if exc.line in edges:
-            return _Part(Totals(), {}, [], [], [], [], [], 0, 0, 0, True)
+            return _Part(Summary(), [], [], [], [], 0, 0, 0, True)
         # Only the error itself goes back to the parent: its Lark cause holds
         # the parser, which cannot be pickled (tblib, which Dask installs,
         # pickles causes and tracebacks too).
         exc.__cause__ = exc.__context__ = None
         raise exc.with_traceback(None) from None
     except InputError:
-        return _Part(Totals(), {}, [], [], [], [], [], 0, 0, 0, True)
+        return _Part(Summary(), [], [], [], [], 0, 0, 0, True)
     return _Part(
-        part.totals,
-        part.groups,
-        part.top,
+        part,
         reader.skipped,
         reader.meta,
         reader.sections,
@@ -232,33 +227,3 @@ def _work(
         reader.lines - block.first_line + 1 if reader.lines else 0,
         any(s.line in edges for s in reader.skipped),
     )
-
-
-def _add_totals(into: Totals, part: Totals) -> None:
-    def add(a: Counts, b: Counts) -> None:
-        a.add(b.flows, b.packets, b.bytes)
-
-    add(into.total, part.total)
-    for cls, counts in part.classes.items():
-        add(into.classes[cls], counts)
-    add(into.offloaded, part.offloaded)
-    into.capped += part.capped
-    for dp, counts in part.by_dp.items():
-        add(into.by_dp.setdefault(dp, Counts()), counts)
-
-
-def _merge(summary: Summary, part: _Part, name: str) -> None:
-    """Add a worker's part to ``summary`` as if its flows had been added."""
-    _add_totals(summary.totals, part.totals)
-    for key, totals in part.groups.items():
-        _add_totals(summary.groups.setdefault(key, Totals()), totals)
-    # The top flows of a block, fed in file order, leave the heap as the
-    # flows themselves would: ties go to the earlier flow.
-    if summary.top_n <= 0:
-        part.top = []
-    for top in sorted(part.top, key=lambda t: t.line):
-        entry = (top.packets, -next(summary._seq), top)
-        if len(summary._top) < summary.top_n:
-            heapq.heappush(summary._top, entry)
-        elif top.packets > summary._top[0][0]:
-            heapq.heapreplace(summary._top, entry)

@@ -25,7 +25,6 @@ The summary streams: it keeps counters and the top flows, never the flows.
 from __future__ import annotations
 
 import heapq
-import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -130,6 +129,20 @@ class Totals:
         dp = flow.dp or "unknown"
         self.by_dp.setdefault(dp, Counts()).add(1, packets, nbytes)
 
+    def merge(self, other: Totals) -> None:
+        """Add ``other``'s counts, as if its flows had been added here."""
+        self.total.add(other.total.flows, other.total.packets, other.total.bytes)
+        for cls, counts in other.classes.items():
+            self.classes[cls].add(counts.flows, counts.packets, counts.bytes)
+        self.offloaded.add(
+            other.offloaded.flows, other.offloaded.packets, other.offloaded.bytes
+        )
+        self.capped += other.capped
+        for dp, counts in other.by_dp.items():
+            self.by_dp.setdefault(dp, Counts()).add(
+                counts.flows, counts.packets, counts.bytes
+            )
+
     @property
     def ratio(self) -> dict[str, float | None]:
         """Hardware share of flows, packets and bytes, as fractions of 1."""
@@ -220,7 +233,9 @@ class Summary:
     skipped: list[tuple[str, Skipped]] = field(default_factory=list)
     meta: list[dict[str, object]] = field(default_factory=list)
     _top: list[tuple[int, int, TopFlow]] = field(default_factory=list, repr=False)
-    _seq: itertools.count[int] = field(default_factory=itertools.count, repr=False)
+    # Top flows kept so far: ties go to the one kept first.  (A plain int so
+    # that a summary pickles: workers send theirs to the parent.)
+    _kept: int = field(default=0, repr=False)
 
     def __post_init__(self) -> None:
         if self.by is not None and self.by not in GROUPINGS:
@@ -253,12 +268,38 @@ class Summary:
         nbytes = flow.stats.bytes
         if self.l2_bytes and flow.dp == "tc":
             nbytes += ETH_HEADER_BYTES * packets
-        top = TopFlow(packets, nbytes, cls, source, flow.line, str(flow))
-        entry = (packets, -next(self._seq), top)
+        self._push_top(TopFlow(packets, nbytes, cls, source, flow.line, str(flow)))
+
+    def _push_top(self, top: TopFlow) -> None:
+        self._kept += 1
+        entry = (top.packets, -self._kept, top)
         if len(self._top) < self.top_n:
             heapq.heappush(self._top, entry)
-        else:
+        elif top.packets > self._top[0][0]:
             heapq.heapreplace(self._top, entry)
+
+    def merge(self, other: Summary) -> None:
+        """Add what ``other`` counted, as if its flows came after this one's.
+
+        ``other`` must count alike (``by`` and ``l2_bytes``); its top flows
+        are taken in line order, so that a dump read in blocks by several
+        processes and merged block by block keeps the top flows (ties
+        included) that reading it in one process keeps.
+        """
+        if (other.by, other.l2_bytes) != (self.by, self.l2_bytes):
+            raise ValueError(
+                "cannot merge summaries that count differently: "
+                f"by={other.by!r}, l2_bytes={other.l2_bytes} into "
+                f"by={self.by!r}, l2_bytes={self.l2_bytes}"
+            )
+        self.totals.merge(other.totals)
+        for key, totals in other.groups.items():
+            self.groups.setdefault(key, Totals()).merge(totals)
+        if self.top_n > 0:
+            for top in sorted(other.top, key=lambda t: t.line):
+                self._push_top(top)
+        self.skipped.extend(other.skipped)
+        self.meta.extend(other.meta)
 
     @property
     def top(self) -> list[TopFlow]:

@@ -1,0 +1,53 @@
+"""Summary.merge: summaries of parts of a dump add up to the summary of it."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from helpers import REPO
+
+from ovsflow import parse_dump
+from ovsflow.summary import Summary
+
+DUMP = REPO / "tests" / "data" / "ovs-dummy-dpctl-m.txt"
+
+
+@pytest.mark.parametrize("by", [None, "in_port", "dp", "ip_proto"])
+@pytest.mark.parametrize("top_n", [0, 3, 100])
+def test_merged_halves_equal_the_whole(by: str | None, top_n: int) -> None:
+    flows = list(parse_dump(DUMP))
+    assert len(flows) > 20
+    whole = Summary(by=by, top_n=top_n)
+    whole.add_all(flows, "dump")
+    for cut in (0, 1, len(flows) // 2, len(flows)):
+        first, second = Summary(by=by, top_n=top_n), Summary(by=by, top_n=top_n)
+        first.add_all(flows[:cut], "dump")
+        second.add_all(flows[cut:], "dump")
+        # Workers send their summaries to the parent: merge what pickling
+        # gives back, as they do.
+        first.merge(pickle.loads(pickle.dumps(second)))
+        assert first.as_dict() == whole.as_dict()
+        assert first.top == whole.top
+
+
+def test_merge_adds_the_counts_worked_out_by_hand() -> None:
+    one = (
+        "in_port(1),eth_type(0x0800), packets:10, bytes:1000, used:1.0s, "
+        "offloaded:yes, dp:tc, actions:2"
+    )
+    two = "in_port(2), packets:5, bytes:300, used:1.0s, dp:ovs, actions:1"
+    a, b = Summary(), Summary()
+    a.add_all(parse_dump(one))
+    b.add_all(parse_dump(two))
+    a.merge(b)
+    totals = a.as_dict()
+    assert totals["flows"] == 2 and totals["packets"] == 15 and totals["bytes"] == 1300
+    assert [t.packets for t in a.top] == [5]  # the flow in hardware is not a top one
+
+
+def test_summaries_that_count_differently_are_not_merged() -> None:
+    with pytest.raises(ValueError, match="count differently"):
+        Summary(by="dp").merge(Summary(by="in_port"))
+    with pytest.raises(ValueError, match="count differently"):
+        Summary(l2_bytes=True).merge(Summary())
