@@ -109,12 +109,11 @@ class _Piece(NamedTuple):
     start: bool  # it begins the way a flow line does
 
 
-class _Raw(NamedTuple):
-    """One line as read: its text (cut when over-long) and what reading it found."""
-
-    text: str
-    length: int  # of the whole line, without its line end
-    replaced: bool = False  # bytes that are not UTF-8 became U+FFFD
+# One line as read: its text (cut when over-long); the length of the whole
+# line without its line end when that is over MAX_LINE_LENGTH, else 0; and
+# whether bytes that are not UTF-8 became U+FFFD.  A plain tuple: a
+# NamedTuple costs a Python call per line.
+_Raw = tuple[str, int, bool]
 
 
 @dataclass
@@ -181,47 +180,67 @@ class DumpReader:
         section = self.first_section
         pending: list[_Piece] = []
         self._tried = None
-        for number, raw in enumerate(_lines(self.source, self.name), self.first_line):
+        number = self.first_line - 1
+        for line, over, replaced in _lines(self.source, self.name):
+            number += 1
             self.lines = number
 
             # 1.
-            row = raw.text.rstrip("\r\n")
-            row = row.lstrip("\ufeff") if number == 1 else row
+            row = line.rstrip("\r\n")
+            if number == 1:
+                row = row.lstrip("\ufeff")
             if "\x1b" in row:
                 row = _ANSI.sub("", row)  # ovs-appctl --color output
             text = row.strip()
+            start = _FLOW_START.match(text) is not None
 
-            # 2.
-            problem = self._not_a_flow(number, raw, text)
-            if problem is not None or not text or text.startswith(_NOT_FLOW_START):
-                yield from self._resolve(pending, section)
-                pending.clear()
-                self._end_header()
-            if problem is not None:
-                self._bad(problem)
-                continue
-            if not text:
-                continue
-            if text.startswith("flow-dump from "):
-                section = _section(text)
-                self.sections.append(section)
-                continue
-            if text.startswith("#"):
-                self._comment(number, row, text)
-                continue
-            if raw.replaced:
+            # 2.  Fast lane: a line that starts as a flow does is neither
+            # blank, nor a header, nor a comment, and no pattern of
+            # _NOT_A_FLOW or _OPENFLOW matches at its start: of the checks of
+            # _not_a_flow, only these can find something in it.
+            if not (
+                start
+                and not over
+                and "\x00" not in text
+                and "..." not in text
+                and "\u2026" not in text
+            ):
+                problem = self._not_a_flow(number, over, text)
+                if problem is not None or not text or text.startswith(_NOT_FLOW_START):
+                    yield from self._resolve(pending, section)
+                    pending.clear()
+                    self._end_header()
+                if problem is not None:
+                    self._bad(problem)
+                    continue
+                if not text:
+                    continue
+                if text.startswith("flow-dump from "):
+                    section = _section(text)
+                    self.sections.append(section)
+                    continue
+                if text.startswith("#"):
+                    self._comment(number, row, text)
+                    continue
+            if replaced:
                 self._note(number, "bytes that are not UTF-8 were read as U+FFFD")
 
             # 3.
-            piece = _Piece(number, row, _FLOW_START.match(text) is not None)
+            piece = _Piece(number, row, start)
             if self._header:
                 if self._header_goes_on(piece):
                     continue
                 self._end_header()
             if pending and not self._goes_on(pending, piece, section):
-                yield from self._resolve(pending, section)
+                if len(pending) == 1:
+                    # Fast lane: a flow of one row, most flows; no generator.
+                    flow = self._one_row(pending, section)
+                    if flow is not None:
+                        yield flow
+                else:
+                    yield from self._resolve(pending, section)
                 pending.clear()
-            if pending or piece.start:
+            if pending or start:
                 pending.append(piece)
             else:
                 self._orphan(piece, section)
@@ -238,7 +257,8 @@ class DumpReader:
         far are all as wide as a terminal, this one is no wider, and the rows
         so far do not already make a whole flow.
         """
-        size = sum(len(p.row) for p in pending)
+        one = len(pending) == 1  # most flows: no sums over the rows
+        size = len(pending[0].row) if one else sum(len(p.row) for p in pending)
         if (
             len(pending) >= MAX_WRAPPED_PIECES
             or size + len(piece.row) > MAX_LINE_LENGTH
@@ -247,10 +267,13 @@ class DumpReader:
         if not piece.start:
             return True
         width = len(pending[0].row)
-        if len(piece.row) > width or any(len(p.row) != width for p in pending):
+        if len(piece.row) > width or size > _TRY_TEXT:
+            return False  # the size bounds the parses below (hostile input)
+        if not one and (
+            any(len(p.row) != width for p in pending)
+            or sum(p.start for p in pending) > _TRY_STARTS
+        ):
             return False
-        if size > _TRY_TEXT or sum(p.start for p in pending) > _TRY_STARTS:
-            return False  # bounds the parses below (hostile input)
         tail, head = pending[-1].row[-1:], piece.row[:1]
         if _WORD.match(tail) and _WORD.match(head):
             # A word cut in two: only "push_" + "eth(" makes one OVS prints,
@@ -262,22 +285,34 @@ class DumpReader:
         self, pieces: Sequence[_Piece], section: str | None
     ) -> Flow | ParseError:
         """The flow of the pieces joined, or why not; the last answer is kept."""
-        key = (pieces[0].line, len(pieces))
-        if self._tried is not None and self._tried[0] == key:
-            return self._tried[1]
-        rows = pieces[0].row if len(pieces) == 1 else "".join(p.row for p in pieces)
+        first = pieces[0]
+        key = (first.line, len(pieces))
+        tried = self._tried
+        if tried is not None and tried[0] == key:
+            return tried[1]
+        rows = first.row if len(pieces) == 1 else "".join(p.row for p in pieces)
         text = rows.strip()
         result: Flow | ParseError
         try:
-            result = parse_flow(text, line=pieces[0].line, section=section)
+            result = parse_flow(text, line=first.line, section=section)
         except ParseError as exc:
-            exc.line, exc.source = pieces[0].line, self.name
+            exc.line, exc.source = first.line, self.name
             result = exc
         else:
-            cut = _cut_trailer(result, text)
-            if cut is not None:
-                result = cut
+            if result.dp_extra_info is not None:
+                cut = _cut_trailer(result, text)
+                if cut is not None:
+                    result = cut
         self._tried = (key, result)
+        return result
+
+    def _one_row(self, pieces: list[_Piece], section: str | None) -> Flow | None:
+        """The flow of one piece (``_resolve`` of one piece, not a generator)."""
+        result = self._parse(pieces, section)
+        if isinstance(result, ParseError):
+            self._bad(_with_cut_hint(result))
+            return None
+        self.flows += 1
         return result
 
     def _resolve(self, pieces: list[_Piece], section: str | None) -> Iterator[Flow]:
@@ -297,14 +332,12 @@ class DumpReader:
         """
         if not pieces:
             return
-        result = self._parse(pieces, section)
         if len(pieces) == 1:
-            if isinstance(result, ParseError):
-                self._bad(_with_cut_hint(result))
-            else:
-                self.flows += 1
-                yield result
+            flow = self._one_row(pieces, section)
+            if flow is not None:
+                yield flow
             return
+        result = self._parse(pieces, section)
 
         first, last = pieces[0].line, pieces[-1].line
         width = len(pieces[0].row)
@@ -423,11 +456,14 @@ class DumpReader:
             piece.line,
         )
 
-    def _not_a_flow(self, number: int, raw: _Raw, text: str) -> ParseError | None:
-        """The error for a line that cannot be (part of) a flow, else None."""
-        if raw.length > MAX_LINE_LENGTH:
+    def _not_a_flow(self, number: int, over: int, text: str) -> ParseError | None:
+        """The error for a line that cannot be (part of) a flow, else None.
+
+        ``over`` is the length of a line over MAX_LINE_LENGTH, else 0.
+        """
+        if over:
             return self._error(
-                f"line too long: {raw.length} characters, the limit is "
+                f"line too long: {over} characters, the limit is "
                 f"{MAX_LINE_LENGTH}; the rest of it was not read",
                 text[:500],
                 number,
@@ -578,6 +614,8 @@ def _cut_trailer(flow: Flow, text: str) -> ParseError | None:
     extra = flow.dp_extra_info
     if extra is None:
         return None
+    if extra[-1:] == ")" and extra.count("(") == extra.count(")"):
+        return None  # whole, as most are: none of the tests below can hold
     if not (
         "miniflow_bits(".startswith(extra)
         or _MINIFLOW_CUT.fullmatch(extra)
@@ -644,12 +682,13 @@ def _is_text(source: str) -> bool:
 
 
 def _lines(source: Source, name: str | None) -> Iterator[_Raw]:
+    """The lines of any source.  Not a generator itself, so that each line
+    passes through as few generators as can be (the reader calls this on
+    its first step, so nothing happens earlier than it did)."""
     if isinstance(source, str) and _is_text(source):
-        yield from _text_lines(io.StringIO(source).readline)
-        return
+        return _limited(io.StringIO(source).readline)
     if isinstance(source, (str, os.PathLike)):
-        yield from _file_lines(Path(source))
-        return
+        return _file_lines(Path(source))
     if isinstance(source, (io.RawIOBase, io.BufferedIOBase)) or (
         hasattr(source, "mode") and "b" in str(getattr(source, "mode", ""))
     ):
@@ -657,16 +696,23 @@ def _lines(source: Source, name: str | None) -> Iterator[_Raw]:
         peek = getattr(source, "peek", None)
         if peek is not None and peek(2)[:2] == b"\x1f\x8b":
             stream = gzip.GzipFile(fileobj=source)  # type: ignore[arg-type,assignment]
-        yield from _decode(stream, name)  # type: ignore[arg-type]
-        return
+        return _decode(stream, name)  # type: ignore[arg-type]
     readline = getattr(source, "readline", None)
     if readline is not None:
-        yield from _text_lines(readline)
-        return
+        return _limited(readline)
+    return _str_lines(source, name)  # type: ignore[arg-type]
+
+
+def _str_lines(source: Iterable[str], name: str | None) -> Iterator[_Raw]:
+    """The lines of an iterable of str, kept whole."""
     for line in source:
         if not isinstance(line, str):
             raise InputError(f"{name}: expected lines of text, got {type(line)}")
-        yield _Raw(line, len(line.rstrip("\r\n")))
+        over = 0
+        if len(line) > MAX_LINE_LENGTH:
+            over = len(line.rstrip("\r\n"))
+            over = over if over > MAX_LINE_LENGTH else 0
+        yield line, over, False
 
 
 def _file_lines(path: Path) -> Iterator[_Raw]:
@@ -691,24 +737,19 @@ def _file_lines(path: Path) -> Iterator[_Raw]:
         yield from _decode(stream, str(path))
 
 
-def _text_lines(readline: Callable[[int], str]) -> Iterator[_Raw]:
-    for text, length in _limited(readline):
-        yield _Raw(text, length)
-
-
 def _decode(stream: IO[bytes], name: str | None) -> Iterator[_Raw]:
     """Text lines of a byte stream; bytes that are not UTF-8 are replaced."""
     where = name or "<stream>"
     try:
         first = True
-        for raw, length in _limited(stream.readline):
+        for raw, over, _ in _limited(stream.readline):
             if first and _looks_binary(raw):
                 raise InputError(f"{where}: binary data, not a text dump")
             first = False
             try:
-                yield _Raw(raw.decode("utf-8"), length)
+                yield raw.decode("utf-8"), over, False
             except UnicodeDecodeError:
-                yield _Raw(raw.decode("utf-8", errors="replace"), length, True)
+                yield raw.decode("utf-8", errors="replace"), over, True
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise InputError(
             f"{where}: gzip data is truncated or corrupt ({exc})"
@@ -738,19 +779,25 @@ def _looks_binary(first_line: bytes) -> bool:
     return control * 10 > len(first_line)
 
 
-def _limited(readline: Callable[[int], AnyStr]) -> Iterator[tuple[AnyStr, int]]:
-    """(line, its length without the line end), no line longer than the limit.
+def _limited(
+    readline: Callable[[int], AnyStr],
+) -> Iterator[tuple[AnyStr, int, bool]]:
+    """Lines as _Raw, no line longer than the limit.
 
     Of a line longer than MAX_LINE_LENGTH only the first MAX_LINE_LENGTH + 1
     characters are kept; the rest is read in pieces and dropped, so memory
     stays bounded whatever the input.  (For bytes, the limit counts bytes: a
-    flow line is ASCII.)
+    flow line is ASCII.)  The last item is False: :func:`_decode` tells
+    replaced bytes.
     """
     limit = MAX_LINE_LENGTH + 1
     while True:
         line = readline(limit)
-        if not line:
-            return
+        if len(line) < limit:  # the whole line, short enough: most lines
+            if not line:
+                return
+            yield line, 0, False
+            continue
         last = line
         length = len(line)
         more = limit
@@ -760,7 +807,7 @@ def _limited(readline: Callable[[int], AnyStr]) -> Iterator[tuple[AnyStr, int]]:
             length += len(last)
         if last[-1:] in ("\n", b"\n"):
             length -= 2 if last[-2:] in ("\r\n", b"\r\n") else 1
-        yield line, length
+        yield line, length if length > MAX_LINE_LENGTH else 0, False
 
 
 def _section(text: str) -> str:
