@@ -21,12 +21,16 @@ def format_flow(flow: Flow) -> str:
     out: list[str] = []
     keys = iter(flow.match.keys)
     trailer = ""
-    for kind, text, sep in flow.layout:
+    layout = flow.layout
+    if flow.dp_extra_info is not None and layout and layout[-1][0] == "dp-extra-info":
+        # The trailer after the actions is the last entry; an item of that
+        # name before "actions:" (no OVS prints one) is an item like any other.
+        kind, text, sep = layout[-1]
+        trailer = f"{sep}dp-extra-info:{text}"
+        layout = layout[:-1]
+    for kind, text, sep in layout:
         if kind == "key":
             out.append(str(next(keys)))
-        elif kind == "dp-extra-info":
-            trailer = f"{sep}dp-extra-info:{text}"
-            continue
         else:
             out.append(f"{kind}:{text}")
         out.append(sep)

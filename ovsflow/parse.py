@@ -112,8 +112,8 @@ _FAST_DEPTH = 32
 # Parsed keys and action lists by their text.  Shared, immutable records.  A
 # cache is emptied when it reaches its limit, so memory stays bounded: after
 # the 25,000 lines of benchmarks/parse.py's many_flows, mixed_random and
-# tunnel_random (nearly every piece new), the six caches here and the typed
-# tokens of ovsflow.values held 42 MiB together.
+# tunnel_random (nearly every piece new), the caches here, the typed tokens
+# of ovsflow.values and the used: texts of ovsflow._build held 50 MiB.
 _KEYS: dict[str, Key] = {}
 _ACTION_LISTS: dict[str, tuple[Action, ...]] = {}
 # Arguments (name=value/mask, value/mask, value) by their text: distinct

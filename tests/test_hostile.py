@@ -683,3 +683,18 @@ def test_a_stray_nul_in_the_first_line_skips_that_line_not_the_file() -> None:
     assert [str(s) for s in reader.skipped] == [
         "line 1: a NUL byte: binary data in a text dump (column 26)"
     ]
+
+
+def test_an_item_named_dp_extra_info_before_the_actions_prints_back() -> None:
+    # Found by fuzzing: a mangled line with "dp-extra-info:" both among its
+    # items and after its actions printed back without the first one.
+    line = (
+        "ct_mark(0/0),in_port(1), packets:2, bytes:216, used:0.676s, "
+        "dp-extra-info:miniflow_bik(0/0), dp:ovs, actions:p9, "
+        "dp-extra-info:miniflow_bits(5,3)"
+    )
+    flow = parse_flow(line)
+    assert flow.dp_extra_info == "miniflow_bits(5,3)"
+    assert ("dp-extra-info", "miniflow_bik(0/0)") in flow.attrs
+    assert str(flow) == line
+    assert parse_flow(str(flow)) == flow
