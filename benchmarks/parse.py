@@ -58,7 +58,6 @@ sys.path.insert(0, str(REPO))
 from ovsflow import parse as ovsflow_parse  # noqa: E402
 from ovsflow.dump import parse_dump  # noqa: E402
 from ovsflow.parallel import default_jobs  # noqa: E402
-from ovsflow.values import _TYPED  # noqa: E402
 
 OVS_LARGE = REPO / "benchmarks" / "data" / "ovs-dummy-large.txt.gz"
 #: Lines a tracemalloc run reads (tracemalloc slows Python several times).
@@ -174,7 +173,6 @@ def inputs(quick: bool, extra: list[Path]) -> dict[str, list[str]]:
 
 def clear_caches() -> None:
     ovsflow_parse.clear_caches()
-    _TYPED.clear()
 
 
 def run_ovsflow(lines: list[str]) -> int:

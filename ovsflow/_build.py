@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from typing import Any, TypeVar
-from uuid import UUID
+from uuid import UUID, SafeUUID
 
 from lark import Token, Transformer, v_args
 
@@ -257,10 +257,39 @@ def assemble(
 
 
 def ufid_value(text: str) -> UUID:
+    """The UUID of a ufid.
+
+    Every flow has its own, so this runs once a line: the form OVS prints
+    (8-4-4-4-12 hex digits) is read with plain string tests and one
+    ``int()``, and the UUID made as ``UUID(int=...)`` makes it, less its
+    checks.  Any other text goes to ``UUID()``, which decides.
+    """
+    digits = text.replace("-", "")
+    if (
+        len(text) == 36
+        and len(digits) == 32
+        and text[8] == text[13] == text[18] == text[23] == "-"
+        and digits.isascii()
+        and digits.isalnum()
+    ):
+        try:
+            number = int(digits, 16)
+        except ValueError:
+            pass  # letters past f: UUID() words the error
+        else:
+            uuid = _new_object(UUID)
+            _set_uuid_int(uuid, number)
+            _set_uuid_safe(uuid, SafeUUID.unknown)
+            return uuid
     try:
         return UUID(text)
     except ValueError:
         raise SemanticError(f"ufid {text!r} is not a UUID", token=text) from None
+
+
+_new_object = object.__new__
+_set_uuid_int = UUID.__dict__["int"].__set__
+_set_uuid_safe = UUID.__dict__["is_safe"].__set__
 
 
 def counter(name: str, text: str) -> int:

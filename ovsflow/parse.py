@@ -34,6 +34,7 @@ from operator import is_, itemgetter
 
 from ovsflow import _grammar
 from ovsflow._build import (
+    _USED,
     check_field,
     counter,
     field,
@@ -60,7 +61,7 @@ from ovsflow.records import (
     new_node,
     new_stats,
 )
-from ovsflow.values import FIELD_WIDTHS, FLAG_KINDS, Masked, Widths
+from ovsflow.values import _TYPED, FIELD_WIDTHS, FLAG_KINDS, Masked, Widths
 
 # ---- Top level -----------------------------------------------------------
 
@@ -473,11 +474,14 @@ def _flow(
 
 
 def clear_caches() -> None:
-    """Forget every parsed key, action list and argument (for benchmarks)."""
+    """Forget every parsed piece: keys, actions, arguments, typed tokens and
+    used: times (so that a benchmark starts cold)."""
     caches = (_KEYS, _KEY_ITEMS, _PIECE_KEYS, _ACTION_LISTS, _ARGS, _NODES, _ACTIONS)
     for cache in caches:
         cache.clear()
     _FITTING.clear()
+    _TYPED.clear()
+    _USED.clear()
 
 
 class _Unsure(Exception):

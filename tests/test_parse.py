@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from ipaddress import IPv4Address, IPv6Address
 from uuid import UUID
 
@@ -9,6 +10,7 @@ import pytest
 from helpers import conformance_lines, corpus_lines, guide_lines
 
 from ovsflow import CtState, EthAddr, FlagsMatch, Masked, ParseError, parse_flow
+from ovsflow._build import SemanticError, ufid_value
 from ovsflow.actions import (
     CheckPktLen,
     Clone,
@@ -493,3 +495,38 @@ def test_counters_beyond_64_bits_are_errors() -> None:
 def test_parse_error_is_a_value_error() -> None:
     with pytest.raises(ValueError):
         parse_flow("not a flow")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2b8b0d67-8a6f-4c8b-9c1c-1d3f4e5a6b7c",
+        "2B8B0D67-8A6F-4C8B-9C1C-1D3F4E5A6B7C",
+        "{2b8b0d67-8a6f-4c8b-9c1c-1d3f4e5a6b7c}",
+        "2b8b0d678a6f4c8b9c1c1d3f4e5a6b7c",
+        "2b8b0d67-8a6f-4c8b-9c1c-1d3f4e5a6b7g",  # not hex
+        "2b8b0d67-8a6f-4c8b-9c1c-1d3f4e5a6b7",  # a digit short
+        "2b8b0d67-8a6f-4c8b-9c1c-1d3f4e5a6_7c",  # int() takes "_"
+        "2b8b0d67-8a6f-4c8b-9c1c-1d3f4e5a6b\u06637c",  # int() takes this digit
+        "2b8b0d67-8a6f-4c8b-9c1c-1d3f4e5a6b7c0",
+        "2b8b0d678-a6f-4c8b-9c1c-1d3f4e5a6b7c",  # hyphen misplaced
+    ],
+)
+def test_ufids_are_read_as_uuid_reads_them(text: str) -> None:
+    # ufid_value reads the usual form itself; it must agree with UUID()
+    # on every text, the usual form or not.
+    try:
+        expected: object = uuid.UUID(text)
+    except ValueError:
+        expected = ValueError
+    try:
+        got: object = ufid_value(text)
+    except SemanticError:
+        got = ValueError
+    assert got == expected
+    if isinstance(got, uuid.UUID):
+        assert (str(got), got.is_safe, hash(got)) == (
+            str(expected),
+            uuid.SafeUUID.unknown,
+            hash(expected),
+        )
