@@ -47,7 +47,7 @@ from ovsflow._build import (
 )
 from ovsflow.actions import Action, make_action
 from ovsflow.errors import ParseError
-from ovsflow.limits import MAX_LINE_LENGTH
+from ovsflow.limits import MAX_LINE_LENGTH, MAX_NESTING
 from ovsflow.records import (
     Arg,
     Field,
@@ -88,14 +88,17 @@ _KEY = rf"{_NAME}\({_balanced(_TOP_DEPTH - 1)}\)"
 # attributes); "actions:" ends the items, as ACTIONS outranks NAME in the
 # grammar.
 _SEP = r", ?| "
-_ITEM = rf"(?!actions:)(?:{_KEY}|{_NAME}:[^\s,]++)(?:{_SEP})"
+# The value of a NAME:VALUE item.  Brackets in one (no OVS prints them) are
+# left to the grammar: they count towards its nesting limit.
+_VALUE = r"[^\s,(){}]++"
+_ITEM = rf"(?!actions:)(?:{_KEY}|{_NAME}:{_VALUE})(?:{_SEP})"
 # The whole layout up to "actions:", checked in one pass.  (No capturing
 # groups under a possessive repeat: Python 3.11.7's re fails on those.)
 _LAYOUT = re.compile(rf"(?:{_ITEM})++actions:")
 # The same items cut out one by one: (key text, name, value, separator).
-_ITEMS = re.compile(rf"(?!actions:)(?:({_KEY})|({_NAME}):([^\s,]++))({_SEP})")
+_ITEMS = re.compile(rf"(?!actions:)(?:({_KEY})|({_NAME}):({_VALUE}))({_SEP})")
 # The same without groups: each item and its separator as one string.
-_ITEM_TEXTS = re.compile(rf"(?!actions:)(?:{_KEY}|{_NAME}:[^\s,]++)(?:{_SEP})")
+_ITEM_TEXTS = re.compile(rf"(?!actions:)(?:{_KEY}|{_NAME}:{_VALUE})(?:{_SEP})")
 _TRAILER = re.compile(r", ?dp-extra-info:")
 
 # ---- Inside keys and actions ---------------------------------------------
@@ -158,7 +161,9 @@ def parse_flow_reference(text: str, *, line: int = 1) -> Flow:
     """
     result = _grammar.parse_line(text.rstrip("\r\n"), line=line)
     if not isinstance(result, Flow):
-        raise ParseError("expected a flow", text=text, line=line)
+        raise ParseError(
+            f"expected a flow, found a {result[0]} line", text=text, line=line
+        )
     return _relocate(result, line, None)
 
 
@@ -183,8 +188,8 @@ def _relocate(flow: Flow, line: int, section: str | None) -> Flow:
 
 def _fast(text: str, line: int, section: str | None) -> Flow | None:
     """The flow on the fast path, or None to let the grammar decide."""
-    if len(text) > MAX_LINE_LENGTH:
-        return None
+    if len(text) > MAX_LINE_LENGTH or "\n" in text:
+        return None  # the grammar reports it
     try:
         # 1. The items before the first "actions:": the quick cut of a line
         #    laid out as OVS prints it, else the careful cut.
@@ -208,15 +213,26 @@ def _fast(text: str, line: int, section: str | None) -> Flow | None:
             if t is None:
                 return None
             trailer = (t.group()[: -len("dp-extra-info:")], rest[t.end() :])
+            if not trailer[1] or _too_deep(trailer[1]):
+                return None  # the grammar reports it
             rest = rest[: t.start()]
         actions = _ACTION_LISTS.get(rest)
         if actions is None:
             actions = _new_actions(rest)
         return _flow(cut[0], cut[1], cut[2], actions, trailer, line, section)
-    except _Unsure:
+    except (_Unsure, _ToGrammar):
         return None
     except ValueError:  # SemanticError, ParseError and bad values alike
         return None  # the grammar path reports it with a column
+
+
+def _too_deep(free_text: str) -> bool:
+    """Whether free text (a trailer) may pass the grammar's nesting limit.
+
+    Keys and actions balance their brackets, so only free text can take a
+    line deeper than :data:`~ovsflow.limits.MAX_NESTING`.
+    """
+    return free_text.count("(") + free_text.count("{") > MAX_NESTING
 
 
 # What a cut of the items gives: the keys, the layout entries so far, the
@@ -232,8 +248,8 @@ _Cut = tuple[
 _KEY_LAYOUT = {sep: ("key", None, sep) for sep in (",", ", ", " ")}
 _KEY_COMMA = _KEY_LAYOUT[","]
 # One NAME:VALUE item and its separator; all of them, as one run.
-_STAT = re.compile(rf"({_NAME}):([^\s,]++)(, ?| )")
-_STATS = re.compile(rf"(?:{_NAME}:[^\s,]++(?:, ?| ))++")
+_STAT = re.compile(rf"({_NAME}):({_VALUE})(, ?| )")
+_STATS = re.compile(rf"(?:{_NAME}:{_VALUE}(?:, ?| ))++")
 _KEY_TEXT = re.compile(_KEY)
 # A piece (a key less its ")") whose arguments are flat: group 1 is its name.
 _FLAT_KEY = re.compile(rf"({_NAME})\((?:{_FLAT_ARG}(?:,{_FLAT_ARG})*+)?+")
@@ -488,6 +504,18 @@ class _Unsure(Exception):
     """The fast path cannot vouch for this text; the grammar decides."""
 
 
+class _ToGrammar(Exception):
+    """The whole line goes to the grammar: no careful reading of this piece
+    would agree with it."""
+
+
+# The grammar's lexer reads ",dp-extra-info:" after a call inside a key or
+# an action as the trailer (that state is shared with the end of the
+# actions) and refuses the line, but not after a word: no OVS prints it
+# there, so every text that holds it goes to the grammar, which decides.
+_INNER_TRAILER = ",dp-extra-info:"
+
+
 def _new_key(text: str, open_at: int = -1, flat: bool = False) -> Key:
     """Build and cache the Key for the text of a top-level key.
 
@@ -497,6 +525,8 @@ def _new_key(text: str, open_at: int = -1, flat: bool = False) -> Key:
     if open_at < 0:
         open_at = text.index("(")
     inner = text[open_at + 1 : -1]
+    if _INNER_TRAILER in inner:
+        raise _ToGrammar
     if not inner:
         args: tuple[Arg, ...] = ()
     elif flat or _FLAT.fullmatch(inner):
@@ -621,6 +651,8 @@ _ACTIONS: dict[str, Action] = {}
 
 def _parts(text: str) -> list[str]:
     """``text`` cut at its top-level commas; _Unsure unless that is all of it."""
+    if _INNER_TRAILER in text:
+        raise _ToGrammar
     parts: list[str] = _PIECES.findall(text)
     if ",".join(parts) != text:
         raise _Unsure  # an empty piece, or parentheses that do not balance
@@ -717,6 +749,8 @@ def _parse_args(text: str, actions: bool) -> tuple[Arg, ...]:
         return ()
     if _UNSURE.search(text):
         raise _Unsure
+    if _INNER_TRAILER in text:
+        raise _ToGrammar
     parts = _STRUCTURE.split(text)
     parts.append("")  # the end of the text, as one more structure character
     args: list[Arg] = []

@@ -179,12 +179,35 @@ def test_the_quick_cut_gives_up_on_a_key_of_many_pieces() -> None:
     assert_agree_or_both_fail(line)
 
 
+BASE = "in_port(1), packets:0, bytes:0, used:never, actions:drop"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        BASE + ", dp-extra-info:",  # an empty trailer
+        BASE + ", dp-extra-info:a\nb",  # a line end inside the line
+        BASE.replace("used:never", "used:never, flags:" + "(" * 65),
+        BASE + ", dp-extra-info:" + "{" * 65,  # past the nesting limit
+        "k(x(1),dp-extra-info:z)" + TAIL,  # the grammar reads a trailer there
+        "k(dp-extra-info:z,x(1))" + TAIL,  # and a word here
+        "# comment",
+        "flow-dump from the main thread:",
+    ],
+)
+def test_lines_found_by_the_break_test_agree(line: str) -> None:
+    # Each of these once parsed on the fast path and failed on the grammar
+    # (or failed with another message).
+    assert_agree_or_both_fail(line)
+
+
 # ---- Generated keys and actions ------------------------------------------
 
 WORDS = st.sampled_from(
     ["0", "1", "0x800", "64", "10.0.0.1", "255.255.0.0", "fe80::1", "::",
      "02:00:00:00:0a:01", "ff:ff:ff:ff:ff:ff", "no", "first", "+trk-new",
-     "trk|est", "csum|key", "-df+csum", "p1", "commit", "50.0%", "0xffff"]
+     "trk|est", "csum|key", "-df+csum", "p1", "commit", "50.0%", "0xffff",
+     "dp-extra-info:z"]
 )  # fmt: skip
 NAMES = st.sampled_from(
     ["src", "dst", "proto", "frag", "tun_id", "zone", "class", "type", "len",
@@ -283,7 +306,7 @@ def _piecewise_and_careful(text: str, actions: bool) -> tuple[object, object]:
                 built = (
                     read(text, 1) if read is fast._nested_args else read(text, False)
                 )
-        except (fast._Unsure, ValueError):
+        except (fast._Unsure, fast._ToGrammar, ValueError):
             results.append("grammar")
         else:
             results.append(deep(built))
