@@ -317,53 +317,61 @@ def _piece_keys(pieces: list[str]) -> list[Key | Unformattable]:
     keys: list[Key | None] = list(map(_PIECE_KEYS.get, pieces))
     # The new ones, found in C: a Python loop over every piece costs more
     # than building the one new key of a line.
+    joined = False
     for i in list(compress(count(), map(is_, keys, repeat(None)))):
-        k = _new_piece_key(pieces[i])
-        if k is None:
-            return _joined_piece_keys(pieces)
-        keys[i] = k
+        if keys[i] is None:  # (not part of a key joined below)
+            k = _new_piece_key(pieces[i])
+            if k is None:
+                _join(pieces, keys, i)
+                joined = True
+            else:
+                keys[i] = k
+    if joined:
+        return [k for k in keys if k is not _PART]  # type: ignore[misc]
     return keys  # type: ignore[return-value]
 
 
-def _joined_piece_keys(pieces: list[str]) -> list[Key | Unformattable]:
-    """The keys of pieces of which some are parts of one key.
+class _Part:
+    """In place of a piece that was joined to the one before it."""
 
-    A piece whose parentheses do not balance with the one "),".split took
-    is part of a key that holds "),": the pieces are joined until they do.
+
+_PART: Key = _Part()  # type: ignore[assignment]
+
+
+def _join(pieces: list[str], keys: list[Key | None], i: int) -> None:
+    """Join piece ``i`` with the pieces after it until they make a key.
+
+    Piece ``i`` is the start of a key that holds "),".  What was looked up
+    for the pieces joined to it is dropped: a piece inside a key may read as
+    a key of its own (``encap(eth_type(0x0800),ipv4(src=1.1.1.1),...)``).
     """
-    keys: list[Key | Unformattable] = []
-    held: list[str] = []
-    for piece in pieces:
-        if held:
-            held.append(piece)
-            piece = "),".join(held)
-        k = _PIECE_KEYS.get(piece) or _new_piece_key(piece)
-        if k is None:
-            if not held:
-                held.append(piece)
-            opened = piece.count("(") - piece.count(")")
-            if len(held) >= _MAX_KEY_PIECES or opened <= 1:
-                raise _Unsure  # not a key cut short: the careful cut decides
-            continue
-        keys.append(k)
-        held.clear()
-    if held:
-        raise _Unsure
-    return keys
+    k = None
+    j = i
+    while k is None:
+        j += 1
+        if j >= len(pieces) or j - i >= _MAX_KEY_PIECES:
+            raise _Unsure  # the careful cut decides
+        joined = "),".join(pieces[i : j + 1])
+        k = _PIECE_KEYS.get(joined) or _new_piece_key(joined)
+        keys[j] = _PART
+    keys[i] = k
 
 
 def _new_piece_key(piece: str) -> Key | None:
-    """Build and cache the key of a piece, or None if it is not a whole key."""
+    """Build and cache the key of a piece; None if it is the start of a key
+    cut at a "),", _Unsure if it is no key at all."""
     text = piece + ")"
     k = _KEYS.get(text)
     if k is None:
         flat = _FLAT_KEY.fullmatch(piece)
         if flat is not None:  # name(flat args), the most common kind
             k = _new_key(text, flat.end(1), True)
+        elif piece.count("(") > piece.count(")") + 1:
+            return None
         elif _KEY_TEXT.fullmatch(text) is not None:
             k = _new_key(text, piece.index("("))
         else:
-            return None
+            raise _Unsure  # the careful cut decides
     if len(_PIECE_KEYS) >= _CACHE_LIMIT:
         _PIECE_KEYS.clear()
     _PIECE_KEYS[piece] = k
