@@ -5,6 +5,10 @@
 records among flows with the same text), and copies the result into every row
 that holds them.  Both return a :class:`Row`: column name -> value, and the
 ``name=value`` of values that did not fit their column.
+
+Records new to a table are mostly made of shared pieces: the text of an
+address is cached by the identity of its record (bounded; :func:`clear_caches`
+empties it), and each action's values by its own.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from ovsflow.actions import (
     TnlPop,
     TnlPush,
 )
-from ovsflow.records import GeneveOption, GeneveOptions, Key, Node
+from ovsflow.records import Field, GeneveOption, GeneveOptions, Key, Node
 from ovsflow.values import CtState, FlagsMatch, Masked
 
 
@@ -64,21 +68,16 @@ class Row:
         """An IP address field: text, mask text and prefix length."""
         if masked is None:
             return
-        value, mask = masked.value, masked.mask
-        prefix = masked.prefix_len
-        if (
-            prefix is None
-            and isinstance(value, (IPv4Address, IPv6Address))
-            and isinstance(mask, int)
-            and 0 <= mask <= value.max_prefixlen
-        ):
-            prefix = mask  # a CIDR length after the slash
+        found = _ADDRESSES.get(id(masked))
+        if found is None:
+            found = _address(masked)
+        _, mask, prefix, value = found
         if mask is not None:
-            self.values[f"{name}_mask"] = str(mask)
+            self.values[f"{name}_mask"] = mask
         if prefix is not None:
             self.values[f"{name}_prefix"] = prefix
-        if prefix != 0 and not masked.is_wildcard:
-            self.values[name] = str(value)
+        if value is not None:
+            self.values[name] = value
 
     def ethernet(self, name: str, masked: Masked | None) -> None:
         if masked is None:
@@ -95,13 +94,104 @@ class Row:
 
 
 def _masked(node: Node | None, name: str) -> Masked | None:
-    value = node.get(name) if node is not None else None
-    return value if isinstance(value, Masked) else None
+    """``node.get(name)`` when it is a Masked value: the first field or nested
+    node of that name decides, as in ``Node.__getitem__`` (inlined: this runs
+    for every field of every new key)."""
+    if node is None:
+        return None
+    for arg in node.args or ():
+        if isinstance(arg, Field):
+            if arg.name == name:
+                value = arg.value
+                return value if isinstance(value, Masked) else None
+        elif isinstance(arg, Node) and arg.name == name:
+            return None
+    return None
+
+
+# An address's (record, mask text, prefix length, text when matched) by the
+# identity of its Masked record: the parser shares one record among all keys
+# with the same address, and str() of an address is dear.  The record is
+# kept, so that its id is not reused while the entry lives.
+_ADDRESSES: dict[int, tuple[Masked, str | None, int | None, str | None]] = {}
+_LIMIT = 1 << 16
+
+
+def clear_caches() -> None:
+    """Empty the cache of addresses (it is bounded anyway)."""
+    _ADDRESSES.clear()
+
+
+def _address(masked: Masked) -> tuple[Masked, str | None, int | None, str | None]:
+    value, mask = masked.value, masked.mask
+    prefix = masked.prefix_len
+    if (
+        prefix is None
+        and isinstance(value, (IPv4Address, IPv6Address))
+        and isinstance(mask, int)
+        and 0 <= mask <= value.max_prefixlen
+    ):
+        prefix = mask  # a CIDR length after the slash
+    matched = prefix != 0 and not masked.is_wildcard
+    found = (
+        masked,
+        None if mask is None else str(mask),
+        prefix,
+        str(value) if matched else None,
+    )
+    if len(_ADDRESSES) >= _LIMIT:
+        _ADDRESSES.clear()
+    _ADDRESSES[id(masked)] = found
+    return found
+
+
+def _fields(node: Node) -> dict[str, Masked | None]:
+    """``_masked(node, name)`` for every name in ``node``, from one pass."""
+    out: dict[str, Masked | None] = {}
+    for arg in node.args or ():
+        if isinstance(arg, Field):
+            if arg.name not in out:
+                value = arg.value
+                out[arg.name] = value if isinstance(value, Masked) else None
+        elif isinstance(arg, Node) and arg.name not in out:
+            out[arg.name] = None
+    return out
 
 
 def _positional(node: Node | None) -> Masked | None:
     value = node.value if node is not None else None
     return value if isinstance(value, Masked) else None
+
+
+_NODE_STR: object = Node.__str__
+
+
+def record_text(record: Any) -> str:
+    """``str(record)`` of a key or action: Node.__str__ with the common
+    argument, ``name=value`` of a parsed value, formatted in line."""
+    if type(record).__str__ is not _NODE_STR:
+        return str(record)
+    args = record.args
+    if args is None:
+        return str(record.name)
+    texts = [
+        f"{arg.name}={arg.value.text}"
+        if type(arg) is Field
+        and type(arg.value) is Masked
+        and arg.value.text is not None
+        else _piece(arg)
+        for arg in args
+    ]
+    return f"{record.name}({','.join(texts)})"
+
+
+def _piece(arg: Any) -> str:
+    """``str(arg)`` of an argument of a node (Node.__str__ joins these)."""
+    if type(arg) is Masked and arg.text is not None:
+        return str(arg.text)
+    if type(arg).__str__ is _NODE_STR:
+        return record_text(arg)
+    return str(arg)
 
 
 def _token(masked: Masked) -> str:
@@ -152,26 +242,33 @@ def _in_port(row: Row, key: Key) -> None:
 
 
 def _eth(row: Row, key: Key) -> None:
-    row.ethernet("eth_src", _masked(key, "src"))
-    row.ethernet("eth_dst", _masked(key, "dst"))
+    fields = _fields(key)
+    row.ethernet("eth_src", fields.get("src"))
+    row.ethernet("eth_dst", fields.get("dst"))
 
 
 def _ip(row: Row, key: Key) -> None:
-    version = key.name
-    row.address(f"{version}_src", _masked(key, "src"))
-    row.address(f"{version}_dst", _masked(key, "dst"))
-    row.number("ip_proto", _masked(key, "proto"), 8)
-    row.text("ip_frag", _masked(key, "frag"))
+    fields = _fields(key)
+    src, dst = _IP_COLUMNS[key.name]
+    row.address(src, fields.get("src"))
+    row.address(dst, fields.get("dst"))
+    row.number("ip_proto", fields.get("proto"), 8)
+    row.text("ip_frag", fields.get("frag"))
+
+
+_IP_COLUMNS = {"ipv4": ("ipv4_src", "ipv4_dst"), "ipv6": ("ipv6_src", "ipv6_dst")}
 
 
 def _l4(row: Row, key: Key) -> None:
-    row.number(f"{key.name}_src", _masked(key, "src"), 16, True)
-    row.number(f"{key.name}_dst", _masked(key, "dst"), 16, True)
+    fields = _fields(key)
+    row.number(f"{key.name}_src", fields.get("src"), 16, True)
+    row.number(f"{key.name}_dst", fields.get("dst"), 16, True)
 
 
 def _icmp(row: Row, key: Key) -> None:
-    row.number("icmp_type", _masked(key, "type"), 8)
-    row.number("icmp_code", _masked(key, "code"), 8)
+    fields = _fields(key)
+    row.number("icmp_type", fields.get("type"), 8)
+    row.number("icmp_code", fields.get("code"), 8)
 
 
 def _ct_state(row: Row, key: Key) -> None:
@@ -275,9 +372,11 @@ def _action_record(action: Action, text: str, unfit: list[str]) -> dict[str, Any
     if isinstance(action, Output):
         record["port"] = action.name
     elif isinstance(action, TnlPop):
-        record["port"] = None if action.port is None else str(action.port)
+        port = action.port  # each read of these walks the arguments
+        record["port"] = None if port is None else str(port)
     elif isinstance(action, TnlPush):
-        record["port"] = None if action.out_port is None else str(action.out_port)
+        port = action.out_port
+        record["port"] = None if port is None else str(port)
     elif isinstance(action, Recirc):
         record["recirc_id"] = _fit(action.recirc_id, 32, "recirc", unfit)
     elif isinstance(action, Ct):
@@ -294,31 +393,100 @@ def _fit(value: int | None, bits: int, name: str, unfit: list[str]) -> int | Non
     return None
 
 
-def actions_values(actions: tuple[Action, ...]) -> Row:
-    """The typed action list and the columns derived from every action."""
-    row = Row()
-    values = row.values
-    texts = [str(a) for a in actions]
-    values["actions"] = [
-        _action_record(a, t, row.unfit) for a, t in zip(actions, texts, strict=True)
-    ]
-    values["actions_text"] = ",".join(texts)
+# What a walk of one action and those nested in it gives: its kinds (each
+# once, in order), output ports, whether a ct commits, the recirc ids of its
+# recirc actions (the first counts), and its first tnl_push and set(tunnel)
+# destinations.
+_Walk = tuple[
+    tuple[str, ...],
+    tuple[str, ...],
+    bool,
+    tuple[int | None, ...],
+    str | None,
+    str | None,
+]
+# One action's (record, text, struct, unfit values, walk), by its identity.
+ActionItem = tuple[Action, str, dict[str, Any], tuple[str, ...], _Walk]
+ActionItems = dict[int, ActionItem]
 
+
+def _action_item(action: Action, items: ActionItems) -> ActionItem:
+    found = items.get(id(action))
+    if found is None:
+        text = record_text(action)
+        unfit: list[str] = []
+        record = _action_record(action, text, unfit)
+        found = (action, text, record, tuple(unfit), _walk(action, record))
+        if len(items) >= _LIMIT:
+            items.clear()
+        items[id(action)] = found  # the action is kept: its id stays its own
+    return found
+
+
+def _walk(top: Action, record: dict[str, Any]) -> _Walk:
     kinds: dict[str, None] = {}
     ports: list[str] = []
     commit = False
-    for action in walk_actions(actions):
+    recirc: list[int | None] = []
+    dst: dict[str, str | None] = {"tnl_push_dst": None, "set_tunnel_dst": None}
+    for action in walk_actions((top,)):
         kinds[action.kind] = None
         if isinstance(action, Output):
             ports.append(action.name)
         elif isinstance(action, Ct):
             commit = commit or action.commit or action.force_commit
-        elif isinstance(action, Recirc) and "recirc" not in values:
-            values["recirc"] = _fit(action.recirc_id, 32, "recirc", [])
+        elif isinstance(action, Recirc):
+            recirc.append(_fit(action.recirc_id, 32, "recirc", []))
         elif isinstance(action, (TnlPush, SetField)):
             column = "tnl_push_dst" if isinstance(action, TnlPush) else "set_tunnel_dst"
-            if values.get(column) is None:
-                values[column] = _tunnel_dst(action)
+            if dst[column] is None:
+                # the record has the top action's destination already
+                dst[column] = (
+                    record["tunnel_dst"] if action is top else _tunnel_dst(action)
+                )
+    return (
+        tuple(kinds),
+        tuple(ports),
+        commit,
+        tuple(recirc),
+        dst["tnl_push_dst"],
+        dst["set_tunnel_dst"],
+    )
+
+
+def actions_values(
+    actions: tuple[Action, ...], items: ActionItems | None = None
+) -> Row:
+    """The typed action list and the columns derived from every action.
+
+    ``items`` caches what each action gives across calls (the parser shares
+    an action among the lists that hold it); the structs are shared.  The
+    walk of the list, nested actions included, is the walks of its actions
+    one after the other.
+    """
+    row = Row()
+    values = row.values
+    items = {} if items is None else items
+    found = [_action_item(a, items) for a in actions]
+    values["actions"] = [item[2] for item in found]
+    for item in found:
+        row.unfit.extend(item[3])
+    values["actions_text"] = ",".join([item[1] for item in found])
+
+    kinds: dict[str, None] = {}
+    ports: list[str] = []
+    commit = False
+    for item in found:
+        walk = item[4]
+        kinds.update(dict.fromkeys(walk[0]))
+        ports.extend(walk[1])
+        commit = commit or walk[2]
+        if walk[3] and "recirc" not in values:
+            values["recirc"] = walk[3][0]
+        if values.get("tnl_push_dst") is None:
+            values["tnl_push_dst"] = walk[4]
+        if values.get("set_tunnel_dst") is None:
+            values["set_tunnel_dst"] = walk[5]
     values["action_kinds"] = list(kinds)
     values["output_ports"] = ports
     values["ct_commit"] = commit

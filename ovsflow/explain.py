@@ -124,6 +124,11 @@ class Rule:
             evidence.append(found)
         return ", ".join(evidence)
 
+    def fires_on(self, action: Action) -> bool:
+        """Whether ``action`` meets the rule's ``action``, ``with`` and
+        ``without`` conditions (one action; :meth:`check` tries each)."""
+        return self._action_fires(action)
+
     def _action_fires(self, action: Action) -> bool:
         if action.kind not in self.actions:
             return False

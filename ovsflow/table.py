@@ -6,7 +6,11 @@ without holding more than one batch; :func:`to_arrow`, :func:`to_dataframe`
 and :func:`read_dumps` build whole tables on top of it.
 
 Columns are filled from per-column Python lists, one pass over the flows,
-and turned into Arrow arrays once per batch.  Two rules hold throughout:
+and turned into Arrow arrays once per batch.  What a match key, an action or
+an action list puts in a row is worked out once per record (the parser
+shares records among flows) and copied; the action and context columns are
+converted once per distinct value and copied with ``take``.  Two rules hold
+throughout:
 
 - a match field is null when the flow does not match on it: the key is
   absent, or OVS printed it with an all-zero mask (``src=40000/0``);
@@ -30,7 +34,15 @@ import pyarrow as pa
 
 from ovsflow._row_context import COLUMNS as CONTEXT_COLUMNS
 from ovsflow._row_context import RowContext
-from ovsflow._row_values import Row, actions_values, key_values, walk_actions
+from ovsflow._row_values import (
+    ActionItems,
+    Row,
+    actions_values,
+    clear_caches,
+    key_values,
+    record_text,
+    walk_actions,
+)
 from ovsflow.actions import Action
 from ovsflow.dump import DumpReader, OnError
 from ovsflow.explain import Rule
@@ -160,7 +172,6 @@ SCHEMA = pa.schema(_COLUMNS)
 
 
 _INDEX = {name: i for i, name in enumerate(SCHEMA.names)}
-_WIDTH = len(SCHEMA)
 # The columns every flow fills directly, in schema order from the first one.
 _HEAD = (
     "source",
@@ -183,75 +194,261 @@ _HEAD = (
     "dp_extra_info",
 )
 assert SCHEMA.names[: len(_HEAD)] == list(_HEAD)
-_MATCH_TEXT = _INDEX["match_text"]
-_UNFIT = _INDEX["unfit_values"]
-# The columns RowContext fills, the last ones in schema order.
-_CONTEXT = _INDEX[CONTEXT_COLUMNS[0]]
-assert SCHEMA.names[_CONTEXT:] == list(CONTEXT_COLUMNS)
+# The columns match keys fill, next in schema order.
+_MATCH = SCHEMA.names[len(_HEAD) : _INDEX["geneve"] + 1]
+_MATCH_INDEX = {name: i for i, name in enumerate(_MATCH)}
+# The columns an action list fills, in the order of an _ActionPart's values.
+_ACTIONS = (
+    "actions",
+    "action_kinds",
+    "output_ports",
+    "ct_commit",
+    "tnl_push_dst",
+    "set_tunnel_dst",
+    "recirc",
+    "actions_text",
+)
+assert SCHEMA.names[_INDEX["geneve"] + 1 : _INDEX["match_text"]] == list(_ACTIONS[:-1])
+assert SCHEMA.names[_INDEX["match_text"] :] == [
+    "match_text",
+    "actions_text",
+    "unfit_values",
+    *CONTEXT_COLUMNS,
+]
+
+# What one match key puts in a row, ready to copy: the key itself, its text,
+# and, for the few keys that have any, its (match column index, value)
+# cells, unfit values, and whether RowContext reads it.
+_KeyExtra = tuple[tuple[tuple[int, Any], ...], tuple[str, ...], bool]
+_KeyPart = tuple[object, str, _KeyExtra | None]
+# What one action list puts in a row: the list itself, the values of
+# _ACTIONS, unfit values, and RowContext.action_facts of the list.
+_ActionPart = tuple[object, tuple[Any, ...], tuple[str, ...], tuple[Any, ...]]
 
 
-# What one match key or one action list puts in a row, ready to copy: the
-# record itself, its text, (column index, value) cells and unfit values.
-_Part = tuple[object, str, tuple[tuple[int, Any], ...], tuple[str, ...]]
-
-
-def _part(record: object, row: Row, text: str) -> _Part:
-    cells = tuple((_INDEX[name], value) for name, value in row.values.items())
-    return (record, text, cells, tuple(row.unfit))
-
-
-class _PartCache(dict[int, _Part]):
-    """Parts by the identity of the record they came from.
+class _Parts:
+    """Key and action parts by the identity of their records.
 
     The parser shares one record among all flows with the same key or action
-    text, so most lookups hit.  The record is kept in its part: an id is only
-    reused after its object is freed, which holding it prevents.
+    text, so most lookups hit.  Each part keeps its record: an id is only
+    reused after its object is freed, which holding it prevents, so a hit
+    needs no check that it is the same record.
     """
 
     limit = 1 << 16
 
-    def key(self, key: Key | Unformattable) -> _Part:
+    def __init__(self, context: RowContext) -> None:
+        self.context = context
+        self.keys: dict[int, _KeyPart] = {}
+        self.actions: dict[int, _ActionPart] = {}
+        self.items: ActionItems = {}
+
+    def clear(self) -> None:
+        """Empty the caches."""
+        self.keys.clear()
+        self.actions.clear()
+        self.items.clear()
+        self.context.clear()
+        clear_caches()
+
+    def key(self, key: Key | Unformattable) -> _KeyPart:
         row = key_values(key) if isinstance(key, Key) else Row()
-        return self._put(key, _part(key, row, str(key)))
+        cells = tuple(
+            [(_MATCH_INDEX[name], value) for name, value in row.values.items()]
+        )
+        text = record_text(key) if isinstance(key, Key) else str(key)
+        extra = (cells, tuple(row.unfit), key.name in self.context.names)
+        part = (key, text, extra if any(extra) else None)
+        if len(self.keys) >= self.limit:
+            self.keys.clear()
+        self.keys[id(key)] = part
+        return part
 
-    def actions(self, actions: tuple[Action, ...]) -> _Part:
-        return self._put(actions, _part(actions, actions_values(actions), ""))
-
-    def _put(self, record: object, part: _Part) -> _Part:
-        if len(self) >= self.limit:
-            self.clear()
-        self[id(record)] = part
+    def action_list(self, actions: tuple[Action, ...]) -> _ActionPart:
+        row = actions_values(actions, self.items)
+        values = tuple([row.values.get(name) for name in _ACTIONS])
+        facts = self.context.action_facts(actions)
+        part = (actions, values, tuple(row.unfit), facts)
+        if len(self.actions) >= self.limit:
+            self.actions.clear()
+        self.actions[id(actions)] = part
         return part
 
 
-class _Columns:
-    """Column lists for one batch, grown in steps up to ``batch_size`` rows.
+class _Filled:
+    """The values of a run of flows, column by column, not yet Arrow.
 
-    Most match and action columns are null in most rows; lists made of None
-    up front let a flow write only the cells it has.
+    Head, match and text columns hold one value per row; the action and
+    context columns are the distinct parts and values of the run, and each
+    row's index among them.
     """
 
-    def __init__(self, batch_size: int) -> None:
-        self.batch_size = batch_size
-        self.rows = 0
-        self.capacity = min(1024, batch_size)
-        self.data: list[list[Any]] = [[None] * self.capacity for _ in SCHEMA]
+    def __init__(self, flows: list[Flow], source: str | None, parts: _Parts) -> None:
+        n = len(flows)
+        self.rows = n
+        context = parts.context
+        key_get, new_key = parts.keys.get, parts.key
+        actions_get, new_actions = parts.actions.get, parts.action_list
+        self.matched: list[list[Any]] = [[None] * n for _ in _MATCH]
+        matched = self.matched
+        classes: list[str] = []
+        match_texts: list[str] = []
+        unfits: list[list[str]] = []
+        self.action_rows: list[int] = []
+        self.action_parts: list[_ActionPart] = []
+        self.context_rows: list[int] = []
+        self.context_values: list[tuple[Any, ...]] = []
+        # Batch-local indexes by id: the lists above keep each object alive.
+        action_index: dict[int, int] = {}
+        context_index: dict[int, int] = {}
+        for row, flow in enumerate(flows):
+            cls = offload_class(flow)
+            classes.append(cls)
+            keys = flow.match.keys
+            found = [key_get(id(key)) or new_key(key) for key in keys]
+            match_texts.append(",".join([part[1] for part in found]))
+            unfit: list[str] = []
+            read: list[object] = []  # the keys RowContext reads
+            for part in found:
+                extra = part[2]
+                if extra is None:
+                    continue
+                for index, value in extra[0]:
+                    column = matched[index]
+                    if column[row] is None:
+                        column[row] = value  # the first key of a name wins
+                if extra[1]:
+                    unfit.extend(extra[1])
+                if extra[2]:
+                    read.append(part[0])
+            actions = flow.actions
+            action = actions_get(id(actions)) or new_actions(actions)
+            unfits.append([*unfit, *action[2]] if action[2] else unfit)
+            slot = action_index.get(id(action))
+            if slot is None:
+                slot = action_index[id(action)] = len(self.action_parts)
+                self.action_parts.append(action)
+            self.action_rows.append(slot)
+            values = context.values(flow, cls, read, action[3])
+            slot = context_index.get(id(values))
+            if slot is None:
+                slot = context_index[id(values)] = len(self.context_values)
+                self.context_values.append(values)
+            self.context_rows.append(slot)
+        self.match_texts = match_texts
+        self.unfits = unfits
+        self.head = _head(flows, source, classes)
 
-    def grow(self) -> None:
-        more = min(2 * self.capacity, self.batch_size) - self.capacity
-        for column in self.data:
-            column.extend([None] * more)
-        self.capacity += more
+    def columns(self) -> list[list[Any]]:
+        """Every column's values in schema order, one per row (flow_row)."""
+        actions = [
+            [self.action_parts[i][1][k] for i in self.action_rows]
+            for k in range(len(_ACTIONS))
+        ]
+        context = [
+            [self.context_values[i][k] for i in self.context_rows]
+            for k in range(len(CONTEXT_COLUMNS))
+        ]
+        return [
+            *self.head,
+            *self.matched,
+            *actions[:-1],
+            self.match_texts,
+            actions[-1],
+            self.unfits,
+            *context,
+        ]
 
     def batch(self) -> pa.RecordBatch:
-        arrays = []
-        for field, column in zip(SCHEMA, self.data, strict=True):
-            values = column if self.rows == len(column) else column[: self.rows]
-            if pa.types.is_dictionary(field.type):
-                arrays.append(pa.array(values, pa.string()).dictionary_encode())
-            else:
-                arrays.append(pa.array(values, field.type))
+        arrays = [_array(v, SCHEMA.field(i).type) for i, v in enumerate(self.head)]
+        offset = len(_HEAD)
+        arrays += [
+            _array(v, SCHEMA.field(offset + i).type) for i, v in enumerate(self.matched)
+        ]
+        actions = _taken(
+            [part[1] for part in self.action_parts], self.action_rows, _ACTIONS
+        )
+        context = _taken(self.context_values, self.context_rows, CONTEXT_COLUMNS)
+        arrays += actions[:-1]
+        arrays.append(pa.array(self.match_texts, pa.string()))
+        arrays.append(actions[-1])
+        arrays.append(pa.array(self.unfits, SCHEMA.field("unfit_values").type))
+        arrays += context
         return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
+
+
+def _array(values: list[Any], kind: pa.DataType) -> pa.Array:
+    if pa.types.is_dictionary(kind):
+        return pa.array(values, pa.string()).dictionary_encode()
+    return pa.array(values, kind)
+
+
+def _taken(
+    distinct: list[tuple[Any, ...]], rows: list[int], names: Sequence[str]
+) -> list[pa.Array]:
+    """Columns ``names`` of each row's tuple of ``distinct``, by its index.
+
+    Arrow converts each distinct tuple once and copies it with ``take``: a
+    list of structs costs far more to convert than to copy.  Dictionary
+    columns are encoded after, so that their dictionaries come in row order.
+    """
+    indices = pa.array(rows, pa.int32())
+    # Every row its own tuple, in order: no copy needed.
+    same = len(distinct) == len(rows) and rows == list(range(len(rows)))
+    out = []
+    for k, name in enumerate(names):
+        kind = SCHEMA.field(name).type
+        dictionary = pa.types.is_dictionary(kind)
+        array = pa.array([v[k] for v in distinct], pa.string() if dictionary else kind)
+        if not same:
+            array = array.take(indices)
+        out.append(array.dictionary_encode() if dictionary else array)
+    return out
+
+
+def _head(flows: list[Flow], source: str | None, classes: list[str]) -> list[list[Any]]:
+    """The values of the _HEAD columns, column by column."""
+    stats = [flow.stats for flow in flows]
+    hardware = [cls == "hardware" for cls in classes]
+    offload_packets: list[int | None] = [None] * len(flows)
+    offload_bytes: list[int | None] = [None] * len(flows)
+    # hardware_counts, at a tenth of the cost for flows without vendor
+    # statistics, which are most.
+    hw_packets = [s.packets if h else 0 for s, h in zip(stats, hardware)]  # noqa: B905
+    hw_bytes = [s.bytes if h else 0 for s, h in zip(stats, hardware)]  # noqa: B905
+    stats_extra: list[Any] = [None] * len(flows)
+    for row, s in enumerate(stats):
+        if s.extra:
+            flow = flows[row]
+            hw_packets[row], hw_bytes[row] = hardware_counts(flow, classes[row])
+            offload_packets[row], offload_bytes[row] = (
+                s.offload_packets,
+                s.offload_bytes,
+            )
+            stats_extra[row] = [{"name": k, "value": str(v)} for k, v in s.extra]
+    return [
+        [source] * len(flows),
+        [flow.section for flow in flows],
+        [flow.line for flow in flows],
+        [_ufid(flow) for flow in flows],
+        [flow.dp for flow in flows],
+        [flow.offloaded for flow in flows],
+        classes,
+        [s.packets for s in stats],
+        [s.bytes for s in stats],
+        [s.used for s in stats],
+        [s.flags for s in stats],
+        offload_packets,
+        offload_bytes,
+        hw_packets,
+        hw_bytes,
+        stats_extra,
+        [
+            [{"name": k, "value": v} for k, v in flow.attrs] if flow.attrs else None
+            for flow in flows
+        ],
+        [flow.dp_extra_info for flow in flows],
+    ]
 
 
 def _ufid(flow: Flow) -> str | None:
@@ -265,80 +462,6 @@ def _ufid(flow: Flow) -> str | None:
     return None if flow.ufid is None else str(flow.ufid)
 
 
-def _add_row(
-    columns: _Columns,
-    flow: Flow,
-    source: str | None,
-    keys: _PartCache,
-    actions: _PartCache,
-    context: RowContext,
-) -> None:
-    """Write the values of one flow in the next row of ``columns``."""
-    if columns.rows == columns.capacity:
-        columns.grow()
-    n = columns.rows
-    data = columns.data
-    stats = flow.stats
-    cls = offload_class(flow)
-    extra = stats.extra
-    if extra:
-        hw_packets, hw_bytes = hardware_counts(flow, cls)
-        offload_packets, offload_bytes = stats.offload_packets, stats.offload_bytes
-    else:  # hardware_counts without vendor statistics, at a tenth of the cost
-        offload_packets = offload_bytes = None
-        hardware = cls == "hardware"
-        hw_packets = stats.packets if hardware else 0
-        hw_bytes = stats.bytes if hardware else 0
-    attrs = flow.attrs
-    head = (
-        source,
-        flow.section,
-        flow.line,
-        _ufid(flow),
-        flow.dp,
-        flow.offloaded,
-        cls,
-        stats.packets,
-        stats.bytes,
-        stats.used,
-        stats.flags,
-        offload_packets,
-        offload_bytes,
-        hw_packets,
-        hw_bytes,
-        [{"name": k, "value": str(v)} for k, v in extra] if extra else None,
-        [{"name": k, "value": v} for k, v in attrs] if attrs else None,
-        flow.dp_extra_info,
-    )
-    for column, value in zip(data, head):  # noqa: B905 (head is shorter)
-        column[n] = value
-    for index, value in enumerate(context.values(flow, cls), _CONTEXT):
-        data[index][n] = value
-
-    texts = []
-    unfit: list[str] = []
-    for key in flow.match.keys:
-        part = keys.get(id(key))
-        if part is None or part[0] is not key:
-            part = keys.key(key)
-        texts.append(part[1])
-        for index, value in part[2]:
-            column = data[index]
-            if column[n] is None:
-                column[n] = value  # the first key of a name wins
-        if part[3]:
-            unfit.extend(part[3])
-    data[_MATCH_TEXT][n] = ",".join(texts)
-
-    part = actions.get(id(flow.actions))
-    if part is None or part[0] is not flow.actions:
-        part = actions.actions(flow.actions)
-    for index, value in part[2]:
-        data[index][n] = value
-    data[_UNFIT][n] = [*unfit, *part[3]] if part[3] else unfit
-    columns.rows = n + 1
-
-
 def flow_row(
     flow: Flow,
     source: str | None = None,
@@ -347,11 +470,10 @@ def flow_row(
     rules: Sequence[Rule] | None = None,
 ) -> dict[str, Any]:
     """The values of one flow by column name, as in a row of the table."""
-    columns = _Columns(1)
-    context = RowContext(rules, ports)
-    _add_row(columns, flow, source, _PartCache(), _PartCache(), context)
+    filled = _Filled([flow], source, _Parts(RowContext(rules, ports)))
     return {
-        name: column[0] for name, column in zip(SCHEMA.names, columns.data, strict=True)
+        name: column[0]
+        for name, column in zip(SCHEMA.names, filled.columns(), strict=True)
     }
 
 
@@ -374,15 +496,17 @@ def iter_batches(
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, not {batch_size!r}")
-    keys, actions = _PartCache(), _PartCache()
-    context = RowContext(rules, ports)
+    parts = _Parts(RowContext(rules, ports))
     rest = iter(flows)
     while True:
         with _collector_paused():
-            columns = _Columns(batch_size)
-            for flow in itertools.islice(rest, batch_size):
-                _add_row(columns, flow, source, keys, actions, context)
-            batch = columns.batch() if columns.rows else None
+            chunk = list(itertools.islice(rest, batch_size))
+            batch = _Filled(chunk, source, parts).batch() if chunk else None
+            # The caches go with each batch: a batch's new records are mostly
+            # its own, the shared ones few and cheap to work out again, and
+            # the collector's next run need not walk all that the caches hold.
+            parts.clear()
+            del chunk
         if batch is None:
             return
         yield batch
