@@ -290,6 +290,10 @@ class DumpReader:
         tried = self._tried
         if tried is not None and tried[0] == key:
             return tried[1]
+        # A ParseError kept below holds this frame in its traceback: the
+        # answer before it must not be among the frame's locals, or every
+        # failed line would keep the one before alive.
+        del tried
         rows = first.row if len(pieces) == 1 else "".join(p.row for p in pieces)
         text = rows.strip()
         result: Flow | ParseError

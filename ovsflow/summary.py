@@ -281,22 +281,26 @@ class Summary:
     def merge(self, other: Summary) -> None:
         """Add what ``other`` counted, as if its flows came after this one's.
 
-        ``other`` must count alike (``by`` and ``l2_bytes``); its top flows
-        are taken in line order, so that a dump read in blocks by several
-        processes and merged block by block keeps the top flows (ties
-        included) that reading it in one process keeps.
+        ``other`` must count alike (``by``, ``l2_bytes`` and ``top_n``); its
+        top flows are taken in the order it kept them, so that ties go where
+        one summary of all the flows would put them (a dump read in blocks
+        by several processes and merged block by block keeps the top flows
+        reading it in one process keeps).
         """
-        if (other.by, other.l2_bytes) != (self.by, self.l2_bytes):
+        mine = (self.by, self.l2_bytes, self.top_n)
+        theirs = (other.by, other.l2_bytes, other.top_n)
+        if theirs != mine:
             raise ValueError(
                 "cannot merge summaries that count differently: "
-                f"by={other.by!r}, l2_bytes={other.l2_bytes} into "
-                f"by={self.by!r}, l2_bytes={self.l2_bytes}"
+                "by={!r}, l2_bytes={}, top_n={} into by={!r}, l2_bytes={}, "
+                "top_n={}".format(*theirs, *mine)
             )
         self.totals.merge(other.totals)
         for key, totals in other.groups.items():
             self.groups.setdefault(key, Totals()).merge(totals)
         if self.top_n > 0:
-            for top in sorted(other.top, key=lambda t: t.line):
+            # Entries are (packets, -order kept, flow).
+            for _, _, top in sorted(other._top, key=lambda e: -e[1]):
                 self._push_top(top)
         self.skipped.extend(other.skipped)
         self.meta.extend(other.meta)

@@ -51,3 +51,22 @@ def test_summaries_that_count_differently_are_not_merged() -> None:
         Summary(by="dp").merge(Summary(by="in_port"))
     with pytest.raises(ValueError, match="count differently"):
         Summary(l2_bytes=True).merge(Summary())
+    with pytest.raises(ValueError, match=r"top_n=2 into .* top_n=10"):
+        Summary(top_n=10).merge(Summary(top_n=2))
+
+
+def test_ties_keep_their_order_across_files() -> None:
+    # Found by the break test: line numbers start again in each file, so
+    # the merged top flows were once put in line order (y.txt:1 before
+    # x.txt:5) where one summary of both files keeps them in reading order.
+    line = "in_port({}), packets:{}, bytes:70, used:1.0s, dp:ovs, actions:1"
+    x_text = "\n".join(line.format(p, 7 if p == 5 else 1) for p in range(1, 6))
+    y_text = line.format(6, 7)
+    whole, part, merged = Summary(top_n=2), Summary(top_n=2), Summary(top_n=2)
+    for summary in (whole, part):
+        summary.add_all(parse_dump(x_text), "x.txt")
+        summary.add_all(parse_dump(y_text), "y.txt")
+    merged.merge(part)
+    assert [(t.source, t.line) for t in whole.top] == [("x.txt", 5), ("y.txt", 1)]
+    assert [(t.source, t.line) for t in merged.top] == [("x.txt", 5), ("y.txt", 1)]
+    assert merged.as_dict() == whole.as_dict()
