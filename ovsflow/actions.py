@@ -39,9 +39,18 @@ def _first_int(node: Node) -> int | None:
 
 
 def _nested_actions(node: Node | None) -> tuple[Action, ...]:
+    """The actions nested in ``node``.
+
+    An argument that is no action (``clone(a=1)``: the grammar takes it, no
+    OVS prints it) becomes an action named by its text, so that what reads
+    nested actions (the table, explain) never fails on a line that parsed.
+    """
     if node is None or node.args is None:
         return ()
-    return tuple(make_action(a) for a in node.args)
+    return tuple(
+        make_action(a) if isinstance(a, (Node, Masked)) else Action(str(a), None)
+        for a in node.args
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -697,14 +697,29 @@ def _lines(source: Source, name: str | None) -> Iterator[_Raw]:
         hasattr(source, "mode") and "b" in str(getattr(source, "mode", ""))
     ):
         stream = source
-        peek = getattr(source, "peek", None)
-        if peek is not None and peek(2)[:2] == b"\x1f\x8b":
+        if _starts_gzip(source):  # type: ignore[arg-type]
             stream = gzip.GzipFile(fileobj=source)  # type: ignore[arg-type,assignment]
         return _decode(stream, name)  # type: ignore[arg-type]
     readline = getattr(source, "readline", None)
     if readline is not None:
         return _limited(readline)
     return _str_lines(source, name)  # type: ignore[arg-type]
+
+
+def _starts_gzip(stream: IO[bytes]) -> bool:
+    """Whether a byte stream starts with gzip's magic number, read without
+    taking it from the stream: peeked, or read and sought back
+    (``io.BytesIO`` has no peek)."""
+    peek = getattr(stream, "peek", None)
+    if peek is not None:
+        return bool(peek(2)[:2] == b"\x1f\x8b")
+    seekable = getattr(stream, "seekable", None)
+    if seekable is not None and seekable():
+        at = stream.tell()
+        head = stream.read(2)
+        stream.seek(at)
+        return bool(head == b"\x1f\x8b")
+    return False
 
 
 def _str_lines(source: Iterable[str], name: str | None) -> Iterator[_Raw]:

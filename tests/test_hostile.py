@@ -698,3 +698,31 @@ def test_an_item_named_dp_extra_info_before_the_actions_prints_back() -> None:
     assert ("dp-extra-info", "miniflow_bik(0/0)") in flow.attrs
     assert str(flow) == line
     assert parse_flow(str(flow)) == flow
+
+
+@pytest.mark.parametrize(
+    "actions",
+    [
+        "clone(a=1)",
+        "sample(sample=50.0%,actions(p1=5))",
+        "check_pkt_len(size=200,gt(x=1),le(2))",
+    ],
+)
+def test_arguments_that_are_no_action_inside_an_action_list_do_not_crash(
+    actions: str,
+) -> None:
+    # Found by the break test: these parse, but the table and explain
+    # failed with "TypeError: not an action: Field(...)".
+    from ovsflow.explain import reasons
+    from ovsflow.table import to_arrow
+
+    line = f"in_port(1), packets:0, bytes:0, used:never, actions:{actions}"
+    flow = parse_flow(line)
+    assert str(flow) == line
+    action = flow.actions[0]
+    nested = [str(a) for name in ("actions", "gt") for a in getattr(action, name, ())]
+    assert {"a=1", "p1=5", "x=1"} & set(nested), nested
+    table = to_arrow([flow])
+    assert table.num_rows == 1
+    assert table.column("actions_text").to_pylist() == [actions]
+    assert isinstance(reasons(flow), list)

@@ -209,3 +209,16 @@ def test_lines_that_fail_do_not_keep_each_other_alive() -> None:
     gc.collect()
     alive = sum(isinstance(o, ParseError) for o in gc.get_objects())
     assert alive <= 2, alive
+
+
+def test_gzip_in_a_stream_without_peek_is_read() -> None:
+    # Found by the break test: io.BytesIO has no peek(), so gzip data in it
+    # was read as binary or as lines of garbage.
+    line = b"in_port(1),eth_type(0x0800), packets:1, bytes:60, used:never, actions:2\n"
+    data = gzip.compress(line * 3)
+    reader = parse_dump(io.BytesIO(data))
+    assert [f.stats.packets for f in reader] == [1, 1, 1]
+    assert reader.skipped == []
+    stream = io.BytesIO(b"xx" + data)
+    stream.read(2)  # read from where the stream stands, not from its start
+    assert sum(1 for _ in parse_dump(stream)) == 3
