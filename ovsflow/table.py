@@ -25,6 +25,7 @@ from __future__ import annotations
 import gc
 import itertools
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -457,9 +458,16 @@ def _ufid(flow: Flow) -> str | None:
     layout = flow.layout
     if layout and layout[0][0] == "ufid":
         text = layout[0][1]
-        if text is not None and len(text) == 36:
+        if text is not None and _CANONICAL_UUID.fullmatch(text):
             return text.lower()
     return None if flow.ufid is None else str(flow.ufid)
+
+
+# The form str(UUID) gives, but for case: other texts UUID() takes ("urn:..."
+# of 36 characters, misplaced hyphens) are written as str(UUID) gives them.
+_CANONICAL_UUID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
 
 
 def flow_row(

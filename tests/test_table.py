@@ -272,3 +272,23 @@ def test_parquet_round_trip_keeps_types_and_values(tmp_path: Path) -> None:
     back = pq.read_table(path)
     assert back.schema.equals(SCHEMA)
     assert back.to_pylist() == table.to_pylist()
+
+
+@pytest.mark.parametrize(
+    "ufid",
+    [
+        "2b8b0d67-8a6f-4c8b-9c1c-1d3f4e5a6b7c",
+        "2B8B0D67-8A6F-4C8B-9C1C-1D3F4E5A6B7C",
+        "urn:2b8b0d678a6f4c8b9c1c1d3f4e5a6b7c",  # 36 characters, UUID() takes it
+        "2b8b0d678-a6f-4c8b-9c1c-1d3f4e5a6b7c",  # a hyphen misplaced
+        "{2b8b0d67-8a6f-4c8b-9c1c-1d3f4e5a6b7c}",
+    ],
+)
+def test_the_ufid_column_is_the_uuid_in_its_usual_form(ufid: str) -> None:
+    # Found by the break test: texts of 36 characters were written as given.
+    flow = parse_flow(
+        f"ufid:{ufid}, in_port(1), packets:0, bytes:0, used:never, actions:1"
+    )
+    assert to_arrow([flow]).column("ufid").to_pylist() == [
+        "2b8b0d67-8a6f-4c8b-9c1c-1d3f4e5a6b7c"
+    ]
