@@ -171,7 +171,14 @@ class TopFlow:
     offload_class: str
     source: str
     line: int
-    text: str
+    flow: Flow
+
+    @property
+    def text(self) -> str:
+        """The flow's line.  Printed only when asked for: a flow may enter
+        the top and leave it again many times before the end (flows whose
+        packets grow along the dump all do)."""
+        return str(self.flow)
 
 
 def _ip_proto(flow: Flow) -> Any:
@@ -268,7 +275,7 @@ class Summary:
         nbytes = flow.stats.bytes
         if self.l2_bytes and flow.dp == "tc":
             nbytes += ETH_HEADER_BYTES * packets
-        self._push_top(TopFlow(packets, nbytes, cls, source, flow.line, str(flow)))
+        self._push_top(TopFlow(packets, nbytes, cls, source, flow.line, flow))
 
     def _push_top(self, top: TopFlow) -> None:
         self._kept += 1

@@ -70,3 +70,28 @@ def test_ties_keep_their_order_across_files() -> None:
     assert [(t.source, t.line) for t in whole.top] == [("x.txt", 5), ("y.txt", 1)]
     assert [(t.source, t.line) for t in merged.top] == [("x.txt", 5), ("y.txt", 1)]
     assert merged.as_dict() == whole.as_dict()
+
+
+def test_top_flows_are_printed_only_when_asked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Flows whose packets grow along a dump each enter the top and leave it
+    # again; printing each on entry cost more than parsing a block of them
+    # (--jobs 2 was barely faster than --jobs 1 on such a dump).
+    from ovsflow import records
+
+    printed: list[int] = []
+    real = records.Flow.__str__
+    monkeypatch.setattr(
+        records.Flow, "__str__", lambda self: printed.append(1) or real(self)
+    )
+    text = "\n".join(
+        f"in_port({i}), packets:{i}, bytes:{i}, used:never, dp:ovs, actions:1"
+        for i in range(1, 1001)
+    )
+    summary = Summary(top_n=3)
+    summary.add_all(parse_dump(text))
+    assert printed == []
+    assert [t.packets for t in summary.top] == [1000, 999, 998]
+    assert summary.as_dict()["top_not_hardware"][0]["flow"].startswith("in_port(1000)")
+    assert len(printed) == 3
