@@ -25,6 +25,7 @@ The summary streams: it keeps counters and the top flows, never the flows.
 from __future__ import annotations
 
 import heapq
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -181,6 +182,18 @@ class TopFlow:
         return str(self.flow)
 
 
+def _natural(name: str) -> tuple[tuple[int, int | str], ...]:
+    """A sort key that orders the runs of digits in ``name`` by value."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part)
+        for part in _DIGITS.split(name)
+        if part
+    )
+
+
+_DIGITS = re.compile(r"([0-9]+)")
+
+
 def _ip_proto(flow: Flow) -> Any:
     return flow.match.ip_proto
 
@@ -312,6 +325,11 @@ class Summary:
         self.skipped.extend(other.skipped)
         self.meta.extend(other.meta)
 
+    def group_names(self) -> list[str]:
+        """The groups' names in order: numbers in them by value (``p2``
+        before ``p10``, port 9 before port 10), the rest as text."""
+        return sorted(self.groups, key=_natural)
+
     @property
     def top(self) -> list[TopFlow]:
         """The busiest flows not in hardware, most packets first."""
@@ -341,7 +359,7 @@ class Summary:
         if self.by is not None:
             out["by"] = {
                 "field": self.by,
-                "groups": {k: v.as_dict() for k, v in sorted(self.groups.items())},
+                "groups": {k: self.groups[k].as_dict() for k in self.group_names()},
             }
         out["skipped_lines"] = [
             {"source": src, "line": s.line, "reason": s.reason}

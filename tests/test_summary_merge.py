@@ -95,3 +95,17 @@ def test_top_flows_are_printed_only_when_asked_for(
     assert [t.packets for t in summary.top] == [1000, 999, 998]
     assert summary.as_dict()["top_not_hardware"][0]["flow"].startswith("in_port(1000)")
     assert len(printed) == 3
+
+
+def test_groups_come_in_the_order_of_the_numbers_in_their_names() -> None:
+    # Left from the break test of the last session: --by in_port sorted as
+    # text, p1, p10, p11, p2.
+    text = "\n".join(
+        f"in_port({port}), packets:1, bytes:1, used:never, dp:ovs, actions:1"
+        for port in ("p10", "p2", "p1", "br-int", "p11", "9", "10")
+    )
+    summary = Summary(by="in_port")
+    summary.add_all(parse_dump(text))
+    order = ["9", "10", "br-int", "p1", "p2", "p10", "p11"]
+    assert summary.group_names() == order
+    assert list(summary.as_dict()["by"]["groups"]) == order

@@ -137,7 +137,7 @@ def write_csv(summary: Summary, out: IO[str]) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["group", "scope", "name", "flows", "packets", "bytes"])
     scopes = [("", summary.totals)]
-    scopes += [(f"{summary.by}={k}", v) for k, v in sorted(summary.groups.items())]
+    scopes += [(f"{summary.by}={k}", summary.groups[k]) for k in summary.group_names()]
     for group, totals in scopes:
         writer.writerow([group, "total", "all", *totals.total.as_dict().values()])
         for cls, counts in totals.classes.items():
@@ -179,7 +179,8 @@ def write_table(summary: Summary, out: IO[str]) -> None:
     """The summary for a terminal."""
     _table(summary.totals, out)
     if summary.by is not None:
-        for key, totals in sorted(summary.groups.items()):
+        for key in summary.group_names():
+            totals = summary.groups[key]
             out.write(f"\n{summary.by} = {key}\n")
             _table(totals, out, "  ")
     top = summary.top
