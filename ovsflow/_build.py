@@ -35,6 +35,7 @@ from ovsflow.values import (
     KIND_TYPES,
     FlagsMatch,
     Masked,
+    Memo,
     Widths,
     check_width,
     decode_flags,
@@ -259,32 +260,40 @@ def assemble(
 def ufid_value(text: str) -> UUID:
     """The UUID of a ufid.
 
-    Every flow has its own, so this runs once a line: the form OVS prints
-    (8-4-4-4-12 hex digits) is read with plain string tests and one
-    ``int()``, and the UUID made as ``UUID(int=...)`` makes it, less its
-    checks.  Any other text goes to ``UUID()``, which decides.
+    Every flow has its own, so this runs once a line: the form OVS prints is
+    read by :func:`usual_uuid_int`, and the UUID made as ``UUID(int=...)``
+    makes it, less its checks.  Any other text goes to ``UUID()``, which
+    decides.
     """
+    number = usual_uuid_int(text)
+    if number is not None:
+        uuid = _new_object(UUID)
+        _set_uuid_int(uuid, number)
+        _set_uuid_safe(uuid, SafeUUID.unknown)
+        return uuid
+    try:
+        return UUID(text)
+    except ValueError:
+        raise SemanticError(f"ufid {text!r} is not a UUID", token=text) from None
+
+
+def usual_uuid_int(text: str) -> int | None:
+    """The number of a UUID written as ``str(UUID)`` writes it but for case
+    (8-4-4-4-12 hex digits), with plain string tests and one ``int()``;
+    None for any other text."""
     digits = text.replace("-", "")
-    if (
+    if not (
         len(text) == 36
         and len(digits) == 32
         and text[8] == text[13] == text[18] == text[23] == "-"
         and digits.isascii()
         and digits.isalnum()
     ):
-        try:
-            number = int(digits, 16)
-        except ValueError:
-            pass  # letters past f: UUID() words the error
-        else:
-            uuid = _new_object(UUID)
-            _set_uuid_int(uuid, number)
-            _set_uuid_safe(uuid, SafeUUID.unknown)
-            return uuid
+        return None
     try:
-        return UUID(text)
+        return int(digits, 16)
     except ValueError:
-        raise SemanticError(f"ufid {text!r} is not a UUID", token=text) from None
+        return None  # letters past f
 
 
 _new_object = object.__new__
@@ -293,6 +302,8 @@ _set_uuid_safe = UUID.__dict__["is_safe"].__set__
 
 
 def counter(name: str, text: str) -> int:
+    if len(text) < 20 and text.isdigit() and text.isascii():
+        return int(text)  # fewer than 20 digits: fits in 64 bits (2**64 has 20)
     if not (text.isascii() and text.isdigit()):
         raise SemanticError(
             f"{name}: expected a whole number, got {text!r}", token=text
@@ -307,21 +318,7 @@ def counter(name: str, text: str) -> int:
 
 def used_seconds(text: str) -> float | None:
     """``used:`` in seconds, or None for ``never``."""
-    try:
-        return _USED[text]
-    except KeyError:
-        pass
-    value = _used_seconds(text)
-    if len(_USED) >= _USED_LIMIT:
-        _USED.clear()
-    _USED[text] = value
-    return value
-
-
-# used: texts seen: a dump prints them to the millisecond, so a node's flows
-# share a few thousand ("0.004s", "never").
-_USED: dict[str, float | None] = {}
-_USED_LIMIT = 1 << 14
+    return _USED[text]
 
 
 def _used_seconds(text: str) -> float | None:
@@ -338,6 +335,11 @@ def _used_seconds(text: str) -> float | None:
     raise SemanticError(
         f"used: expected seconds such as 3.990s or never, got {text!r}", token=text
     )
+
+
+# used: texts seen: a dump prints them to the millisecond, so a node's flows
+# share a few thousand ("0.004s", "never").
+_USED: Memo[str, float | None] = Memo(_used_seconds, 1 << 14)
 
 
 # ---- The Lark transformer ------------------------------------------------

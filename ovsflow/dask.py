@@ -49,7 +49,7 @@ except ImportError as exc:  # pragma: no cover - tested in a subprocess
         f"ovsflow.dask needs Dask ({exc}): pip install 'ovsflow[dask]'"
     ) from exc
 
-from ovsflow.dump import DumpReader, Note, OnError, Skipped
+from ovsflow.dump import GZIP_MAGIC, DumpReader, Note, OnError, Skipped, opening
 from ovsflow.errors import InputError, OvsflowError
 from ovsflow.limits import MAX_LINE_LENGTH
 from ovsflow.summary import Summary
@@ -65,7 +65,6 @@ if TYPE_CHECKING:
 #: Bytes of a dump per partition; a bigger dump is cut into blocks.
 BLOCK_BYTES = 64 << 20
 
-_GZIP = b"\x1f\x8b"
 _STR = "string[pyarrow]"
 _INT = "int64"
 _HEADER = b"flow-dump from "
@@ -146,20 +145,15 @@ def _files(
 
 
 def _file(fs: Any, path: str, name: str, block_bytes: int) -> _File:
-    try:
+    with opening(name):
         if fs.isdir(path):
             raise InputError(f"{name}: is a directory, not a dump file")
         size = int(fs.size(path))
         splittable = False
         if size > block_bytes:
             with fs.open(path, "rb") as stream:
-                splittable = stream.read(2) != _GZIP
-    except FileNotFoundError:
-        raise InputError(f"{name}: no such file") from None
-    except PermissionError:
-        raise InputError(f"{name}: permission denied") from None
-    except OSError as exc:
-        raise InputError(f"{name}: cannot open: {exc.strerror or exc}") from None
+                # (read, not peeked: some fsspec streams cannot seek back)
+                splittable = stream.read(2) != GZIP_MAGIC
     return _File(fs, path, name, size, splittable)
 
 

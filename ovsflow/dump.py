@@ -16,6 +16,7 @@ import os
 import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -290,9 +291,10 @@ class DumpReader:
         tried = self._tried
         if tried is not None and tried[0] == key:
             return tried[1]
-        # A ParseError kept below holds this frame in its traceback: the
-        # answer before it must not be among the frame's locals, or every
-        # failed line would keep the one before alive.
+        # A ParseError kept below holds this frame (its traceback, and the
+        # frames its cause's traceback reaches through f_back): the answer
+        # before it must not be among the frame's locals, or every failed
+        # line would keep the one before alive.
         del tried
         rows = first.row if len(pieces) == 1 else "".join(p.row for p in pieces)
         text = rows.strip()
@@ -697,7 +699,7 @@ def _lines(source: Source, name: str | None) -> Iterator[_Raw]:
         hasattr(source, "mode") and "b" in str(getattr(source, "mode", ""))
     ):
         stream = source
-        if _starts_gzip(source):  # type: ignore[arg-type]
+        if starts_gzip(source):  # type: ignore[arg-type]
             stream = gzip.GzipFile(fileobj=source)  # type: ignore[arg-type,assignment]
         return _decode(stream, name)  # type: ignore[arg-type]
     readline = getattr(source, "readline", None)
@@ -706,19 +708,23 @@ def _lines(source: Source, name: str | None) -> Iterator[_Raw]:
     return _str_lines(source, name)  # type: ignore[arg-type]
 
 
-def _starts_gzip(stream: IO[bytes]) -> bool:
+#: The first two bytes of gzip data.
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def starts_gzip(stream: IO[bytes]) -> bool:
     """Whether a byte stream starts with gzip's magic number, read without
     taking it from the stream: peeked, or read and sought back
     (``io.BytesIO`` has no peek)."""
     peek = getattr(stream, "peek", None)
     if peek is not None:
-        return bool(peek(2)[:2] == b"\x1f\x8b")
+        return bool(peek(2)[:2] == GZIP_MAGIC)
     seekable = getattr(stream, "seekable", None)
     if seekable is not None and seekable():
         at = stream.tell()
         head = stream.read(2)
         stream.seek(at)
-        return bool(head == b"\x1f\x8b")
+        return bool(head == GZIP_MAGIC)
     return False
 
 
@@ -734,25 +740,30 @@ def _str_lines(source: Iterable[str], name: str | None) -> Iterator[_Raw]:
         yield line, over, False
 
 
-def _file_lines(path: Path) -> Iterator[_Raw]:
+@contextmanager
+def opening(name: object) -> Iterator[None]:
+    """Errors opening the dump file ``name`` as one InputError each."""
     try:
+        yield
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file") from None
+    except PermissionError:
+        raise InputError(f"{name}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot open: {exc.strerror or exc}") from None
+
+
+def _file_lines(path: Path) -> Iterator[_Raw]:
+    with opening(path):
         if path.is_dir():
             raise InputError(f"{path}: is a directory, not a dump file")
         raw = path.open("rb")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except PermissionError:
-        raise InputError(f"{path}: permission denied") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot open: {exc.strerror or exc}") from None
     with raw:
         try:
-            head = raw.peek(2)[:2]
+            zipped = starts_gzip(raw)
         except OSError as exc:
             raise InputError(f"{path}: read error: {exc.strerror or exc}") from None
-        stream: IO[bytes] = raw
-        if head == b"\x1f\x8b":
-            stream = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
+        stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if zipped else raw  # type: ignore[assignment]
         yield from _decode(stream, str(path))
 
 

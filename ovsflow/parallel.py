@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from ovsflow.dump import DumpReader, Note, OnError, Skipped
+from ovsflow.dump import DumpReader, Note, OnError, Skipped, starts_gzip
 from ovsflow.errors import InputError, ParseError
 from ovsflow.summary import Summary
 
@@ -135,11 +135,11 @@ def _open(path: Path) -> IO[bytes]:
     except OSError:
         raise _Sequential from None  # the one-process reader names the error
     try:
-        head = raw.peek(2)[:2]
+        zipped = starts_gzip(raw)
     except OSError:
         raw.close()
         raise _Sequential from None
-    if head == b"\x1f\x8b":
+    if zipped:
         return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
     return raw
 

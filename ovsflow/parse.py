@@ -317,44 +317,37 @@ def _piece_keys(pieces: list[str]) -> list[Key | Unformattable]:
     keys: list[Key | None] = list(map(_PIECE_KEYS.get, pieces))
     # The new ones, found in C: a Python loop over every piece costs more
     # than building the one new key of a line.
-    joined = False
+    joined: list[tuple[int, int]] = []
+    done = -1  # pieces up to this one are placed
     for i in list(compress(count(), map(is_, keys, repeat(None)))):
-        if keys[i] is None:  # (not part of a key joined below)
-            k = _new_piece_key(pieces[i])
-            if k is None:
-                _join(pieces, keys, i)
-                joined = True
-            else:
-                keys[i] = k
-    if joined:
-        return [k for k in keys if k is not _PART]  # type: ignore[misc]
+        if i <= done:
+            continue  # part of a key joined below
+        k = _new_piece_key(pieces[i])
+        if k is None:
+            k, done = _join(pieces, i)
+            joined.append((i, done))
+        keys[i] = k
+    for i, j in reversed(joined):
+        del keys[i + 1 : j + 1]
     return keys  # type: ignore[return-value]
 
 
-class _Part:
-    """In place of a piece that was joined to the one before it."""
+def _join(pieces: list[str], i: int) -> tuple[Key, int]:
+    """The key that piece ``i`` starts (it holds "),"), and its last piece.
 
-
-_PART: Key = _Part()  # type: ignore[assignment]
-
-
-def _join(pieces: list[str], keys: list[Key | None], i: int) -> None:
-    """Join piece ``i`` with the pieces after it until they make a key.
-
-    Piece ``i`` is the start of a key that holds "),".  What was looked up
-    for the pieces joined to it is dropped: a piece inside a key may read as
-    a key of its own (``encap(eth_type(0x0800),ipv4(src=1.1.1.1),...)``).
+    What was looked up for the pieces joined to it is dropped by the caller:
+    a piece inside a key may read as a key of its own
+    (``encap(eth_type(0x0800),ipv4(src=1.1.1.1),...)``).
     """
-    k = None
     j = i
-    while k is None:
+    while True:
         j += 1
         if j >= len(pieces) or j - i >= _MAX_KEY_PIECES:
             raise _Unsure  # the careful cut decides
         joined = "),".join(pieces[i : j + 1])
         k = _PIECE_KEYS.get(joined) or _new_piece_key(joined)
-        keys[j] = _PART
-    keys[i] = k
+        if k is not None:
+            return k, j
 
 
 def _new_piece_key(piece: str) -> Key | None:
@@ -429,10 +422,6 @@ def _new_key_item(item: str, text: str, sep: str) -> Key:
     return k
 
 
-#: Statistics shorter than this many digits fit in 64 bits (2**64 has 20).
-_SHORT_COUNTER = 20
-
-
 def _flow(
     keys: list[Key | Unformattable],
     layout: list[tuple[str, str | None, str]],
@@ -449,18 +438,8 @@ def _flow(
     """
     # 1. The statistics every flow has, then the optional ones.
     try:
-        text = named.pop("packets")
-        packets = (
-            int(text)
-            if len(text) < _SHORT_COUNTER and text.isdigit() and text.isascii()
-            else counter("packets", text)
-        )
-        text = named.pop("bytes")
-        nbytes = (
-            int(text)
-            if len(text) < _SHORT_COUNTER and text.isdigit() and text.isascii()
-            else counter("bytes", text)
-        )
+        packets = counter("packets", named.pop("packets"))
+        nbytes = counter("bytes", named.pop("bytes"))
         used = used_seconds(named.pop("used"))
     except KeyError:
         raise _Unsure from None
@@ -533,8 +512,6 @@ def _new_key(text: str, open_at: int = -1, flat: bool = False) -> Key:
     if open_at < 0:
         open_at = text.index("(")
     inner = text[open_at + 1 : -1]
-    if _INNER_TRAILER in inner:
-        raise _ToGrammar
     if not inner:
         args: tuple[Arg, ...] = ()
     elif flat or _FLAT.fullmatch(inner):

@@ -94,6 +94,9 @@ class Counts:
         self.packets += packets
         self.bytes += nbytes
 
+    def merge(self, other: Counts) -> None:
+        self.add(other.flows, other.packets, other.bytes)
+
     def as_dict(self) -> dict[str, int]:
         return {"flows": self.flows, "packets": self.packets, "bytes": self.bytes}
 
@@ -132,17 +135,13 @@ class Totals:
 
     def merge(self, other: Totals) -> None:
         """Add ``other``'s counts, as if its flows had been added here."""
-        self.total.add(other.total.flows, other.total.packets, other.total.bytes)
+        self.total.merge(other.total)
         for cls, counts in other.classes.items():
-            self.classes[cls].add(counts.flows, counts.packets, counts.bytes)
-        self.offloaded.add(
-            other.offloaded.flows, other.offloaded.packets, other.offloaded.bytes
-        )
+            self.classes[cls].merge(counts)
+        self.offloaded.merge(other.offloaded)
         self.capped += other.capped
         for dp, counts in other.by_dp.items():
-            self.by_dp.setdefault(dp, Counts()).add(
-                counts.flows, counts.packets, counts.bytes
-            )
+            self.by_dp.setdefault(dp, Counts()).merge(counts)
 
     @property
     def ratio(self) -> dict[str, float | None]:

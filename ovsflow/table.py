@@ -25,7 +25,6 @@ from __future__ import annotations
 import gc
 import itertools
 import os
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -33,6 +32,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from ovsflow._build import usual_uuid_int
 from ovsflow._row_context import COLUMNS as CONTEXT_COLUMNS
 from ovsflow._row_context import RowContext
 from ovsflow._row_values import (
@@ -458,16 +458,11 @@ def _ufid(flow: Flow) -> str | None:
     layout = flow.layout
     if layout and layout[0][0] == "ufid":
         text = layout[0][1]
-        if text is not None and _CANONICAL_UUID.fullmatch(text):
+        # Other texts UUID() takes ("urn:" and 32 digits, misplaced
+        # hyphens) are written as str(UUID) writes them.
+        if text is not None and usual_uuid_int(text) is not None:
             return text.lower()
     return None if flow.ufid is None else str(flow.ufid)
-
-
-# The form str(UUID) gives, but for case: other texts UUID() takes ("urn:..."
-# of 36 characters, misplaced hyphens) are written as str(UUID) gives them.
-_CANONICAL_UUID = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-)
 
 
 def flow_row(

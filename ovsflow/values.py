@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
 from socket import AF_INET, inet_pton
+from typing import TypeVar
 
 
 class EthAddr(str):
@@ -28,15 +30,31 @@ Value = int | str | IPv4Address | IPv6Address | EthAddr
 _DEC = re.compile(r"[0-9]+\Z")
 _IPV6_CHARS = re.compile(r"[0-9a-fA-F:.]+\Z")
 
-# Token text -> typed value.  Dumps repeat the same few thousand tokens
-# (ports, zero masks, addresses of a node's pods) millions of times, so typing
-# each distinct token once pays for itself many times over.
-_TYPED: dict[str, Value] = {}
-_TYPED_LIMIT = 1 << 18
-
 
 class ValueRangeError(ValueError):
     """A token looks like an address but is out of range (``300.1.1.1``)."""
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Memo(dict[K, V]):
+    """Values by key, each made once by ``make`` and kept; emptied when it
+    holds ``limit`` of them, so memory stays bounded.  A hit is one dict
+    lookup in C; ``make`` runs on a miss, and what it raises is not kept."""
+
+    def __init__(self, make: Callable[[K], V], limit: int) -> None:
+        super().__init__()
+        self.make = make
+        self.limit = limit
+
+    def __missing__(self, key: K) -> V:
+        value = self.make(key)
+        if len(self) >= self.limit:
+            self.clear()
+        self[key] = value
+        return value
 
 
 def typed(text: str) -> Value:
@@ -45,15 +63,7 @@ def typed(text: str) -> Value:
     >>> typed("0x0800"), typed("10.0.1.6"), typed("genev_sys_6081")
     (2048, IPv4Address('10.0.1.6'), 'genev_sys_6081')
     """
-    try:
-        return _TYPED[text]
-    except KeyError:
-        pass
-    value = _type_token(text)
-    if len(_TYPED) >= _TYPED_LIMIT:
-        _TYPED.clear()
-    _TYPED[text] = value
-    return value
+    return _TYPED[text]
 
 
 #: More decimal digits than any number OVS prints (a 128-bit ct_label has 39).
@@ -89,6 +99,12 @@ def _type_token(text: str) -> Value:
         except ValueError:
             pass  # not every word with a colon is an address
     return text
+
+
+# Token text -> typed value.  Dumps repeat the same few thousand tokens
+# (ports, zero masks, addresses of a node's pods) millions of times, so typing
+# each distinct token once pays for itself many times over.
+_TYPED: Memo[str, Value] = Memo(_type_token, 1 << 18)
 
 
 def _ipv4(text: str) -> IPv4Address:
