@@ -358,6 +358,11 @@ def main() -> int:
         help="also time 'ovsflow summarize' on an N-flow dump (e.g. 1000000)",
     )
     parser.add_argument(
+        "--pure-python",
+        action="store_true",
+        help="parse table: switch the compiled fast path (ovsflow._speedups) off",
+    )
+    parser.add_argument(
         "--only",
         action="append",
         default=[],
@@ -375,7 +380,10 @@ def main() -> int:
             f"{OVS_LARGE} is missing: run benchmarks/make_ovs_input.py", file=sys.stderr
         )
         return 1
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    if args.pure_python:
+        ovsflow_parse._speedups = None  # type: ignore[assignment]
+    compiled = "compiled" if ovsflow_parse._speedups is not None else "pure Python"
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, ovsflow {compiled}")
     sets = inputs(args.quick, args.input)
     if args.only:
         sets = {k: v for k, v in sets.items() if k in args.only}

@@ -17,6 +17,11 @@
 4. the records are made by the same functions of :mod:`ovsflow._build` the
    Lark transformer calls, so both paths type every value alike.
 
+When ovsflow was built with a C compiler, :mod:`ovsflow._speedups` reads a
+line laid out as OVS prints it (steps 1 and 2 for its commonest pieces, and
+the records) in compiled code, with the same caches, and hands everything
+else to the functions here; without it, they do it all.
+
 Anything the fast path is not sure of (whitespace or ``<`` inside a key,
 deep nesting, a line past :data:`~ovsflow.limits.MAX_LINE_LENGTH`, any
 value a builder refuses) goes to the Lark grammar, which is the one
@@ -54,14 +59,28 @@ from ovsflow.records import (
     Flow,
     GeneveOptions,
     Key,
+    Match,
     Node,
+    Stats,
     Unformattable,
     new_flow,
     new_match,
     new_node,
     new_stats,
 )
-from ovsflow.values import _TYPED, FIELD_WIDTHS, FLAG_KINDS, Masked, Widths
+from ovsflow.values import (
+    _TYPED,
+    FIELD_WIDTHS,
+    FLAG_KINDS,
+    KIND_TYPES,
+    Masked,
+    Widths,
+)
+
+try:
+    from ovsflow import _speedups
+except ImportError:  # built without a C compiler: the Python fast path alone
+    _speedups = None  # type: ignore[assignment]
 
 # ---- Top level -----------------------------------------------------------
 
@@ -191,11 +210,19 @@ def _fast(text: str, line: int, section: str | None) -> Flow | None:
     if len(text) > MAX_LINE_LENGTH or "\n" in text:
         return None  # the grammar reports it
     try:
-        # 1. The items before the first "actions:": the quick cut of a line
-        #    laid out as OVS prints it, else the careful cut.
+        # 1. The items before the first "actions:": the compiled reading of
+        #    a line laid out as OVS prints it (the whole line, when built),
+        #    else the quick cut of that layout, else the careful cut.
         end = text.find("actions:")
         if end <= 0:
             return None
+        if _speedups is not None:
+            try:
+                flow = _speedups.flow(text, end, line, section)
+            except (_Unsure, _ToGrammar, ValueError):
+                flow = None  # the Python fast path decides, as without it
+            if flow is not None:
+                return flow
         try:
             cut = _cut(text, end)
         except _Unsure:
@@ -369,6 +396,17 @@ def _new_piece_key(piece: str) -> Key | None:
         _PIECE_KEYS.clear()
     _PIECE_KEYS[piece] = k
     return k
+
+
+def _new_top_key(text: str) -> Key:
+    """Build and cache the key of ``text``, one whole top-level key cut by
+    the compiled cut; _Unsure if the fast path cannot vouch for it."""
+    flat = _FLAT_KEY.fullmatch(text, 0, len(text) - 1)
+    if flat is not None:
+        return _new_key(text, flat.end(1), True)
+    if _KEY_TEXT.fullmatch(text) is not None:
+        return _new_key(text, text.index("("))
+    raise _Unsure
 
 
 def _cut_carefully(text: str, end: int) -> _Cut | None:
@@ -819,5 +857,46 @@ def _parse_args(text: str, actions: bool) -> tuple[Arg, ...]:
             raise _Unsure
     return tuple(args)
 
+
+if _speedups is not None:
+    _speedups.setup(
+        Flow,
+        Stats,
+        Match,
+        Node,
+        Key,
+        Field,
+        Masked,
+        {
+            "keys": _KEYS,
+            "action_lists": _ACTION_LISTS,
+            "actions": _ACTIONS,
+            "args": _ARGS,
+            "fitting": _FITTING,
+            "nodes": _NODES,
+            "used": _USED,
+            "typed": _TYPED,
+            "field_widths": FIELD_WIDTHS,
+            "flag_kinds": FLAG_KINDS,
+            "kind_types": KIND_TYPES,
+        },
+        {
+            "key": _new_top_key,
+            "actions": _new_actions,
+            "action": _new_action,
+            "counter": counter,
+            "ufid": ufid_value,
+            "field": field,
+            "check_field": check_field,
+            "unsure": _Unsure,
+            "node": node,
+            "key_of": key,
+            "make_action": make_action,
+            "delegated": _delegated,
+        },
+        _KEY_LAYOUT,
+        MAX_NESTING,
+        _CACHE_LIMIT,
+    )
 
 __all__ = ["parse_flow", "parse_flow_reference"]
