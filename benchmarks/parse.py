@@ -382,8 +382,8 @@ def main() -> int:
         return 1
     if args.pure_python:
         ovsflow_parse._speedups = None  # type: ignore[assignment]
-    compiled = "compiled" if ovsflow_parse._speedups is not None else "pure Python"
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, ovsflow {compiled}")
+    kind = "compiled" if ovsflow_parse._speedups is not None else "pure Python"
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, ovsflow {kind}")
     sets = inputs(args.quick, args.input)
     if args.only:
         sets = {k: v for k, v in sets.items() if k in args.only}
