@@ -25,6 +25,8 @@ cdef extern from "Python.h":
     object PyUnicode_Substring(object, Py_ssize_t, Py_ssize_t)
     object PyType_GenericAlloc(PyTypeObject*, Py_ssize_t)
     object PyLong_FromString(const char*, char**, int)
+    void PyObject_GC_UnTrack(void*)
+    bint PyObject_IS_GC(object)
 
     ctypedef struct PyMemberDef:
         const char* name
@@ -77,6 +79,33 @@ cdef Py_ssize_t _offset(type cls, str name) except -1:
     if type(descr).__name__ != "member_descriptor":
         raise TypeError(f"{cls.__name__}.{name} is not a slot")
     return (<PyMemberDescrObject*>descr).d_member.offset
+
+
+# Records and the tuples in them are never part of a reference cycle: they
+# are immutable and built from the inside out, so nothing they hold can hold
+# them.  They are untracked by the cycle collector, which would otherwise
+# walk every cached key, argument and action (and every flow a caller keeps)
+# again and again: a fifth of the time on inputs of many new keys.
+
+
+cdef inline object _new(type cls):
+    """An empty record of ``cls``, untracked."""
+    record = PyType_GenericAlloc(<PyTypeObject*>cls, 0)
+    PyObject_GC_UnTrack(<void*>record)
+    return record
+
+
+cdef inline tuple _frozen(tuple items):
+    """``items``, untracked (see above)."""
+    PyObject_GC_UnTrack(<void*>items)
+    return items
+
+
+cdef inline object _untracked(object record):
+    """A record built in Python (a Key, an Action), untracked (see above)."""
+    if PyObject_IS_GC(record):
+        PyObject_GC_UnTrack(<void*>record)
+    return record
 
 
 cdef inline void _put(object record, Py_ssize_t offset, object value):
@@ -270,8 +299,8 @@ def flow(str text, Py_ssize_t end, object line, object section):
         start = _sep_end(s, j, end)
         if start < 0:
             return None
-        entry = ("ufid", PyUnicode_Substring(text, 5, j),
-                 PyUnicode_Substring(text, j, start))
+        entry = _frozen(("ufid", PyUnicode_Substring(text, 5, j),
+                         PyUnicode_Substring(text, j, start)))
         named["ufid"] = entry[1]
         layout.append(entry)
         i = start
@@ -339,7 +368,7 @@ def flow(str text, Py_ssize_t end, object line, object section):
             return None  # an item given twice: the grammar path reports it
         value = PyUnicode_Substring(text, j + 1, item)
         named[name] = value
-        layout.append((name, value, PyUnicode_Substring(text, item, start)))
+        layout.append(_frozen((name, value, PyUnicode_Substring(text, item, start))))
         i = start
 
     # 4. The actions, and the dp-extra-info trailer after them.
@@ -385,22 +414,22 @@ def flow(str text, Py_ssize_t end, object line, object section):
     cdef str value_text
     for name, value_text in named.items():
         if value_text.isascii() and value_text.isdigit():
-            extra.append((name, _count(name, value_text)))
+            extra.append(_frozen((name, _count(name, value_text))))
         else:
-            attrs.append((name, value_text))
+            attrs.append(_frozen((name, value_text)))
 
     # 6. The records.
     if extra_info is not None:
-        layout.append(("dp-extra-info", extra_info, trailer_sep))
-    match = PyType_GenericAlloc(<PyTypeObject*>Match, 0)
-    _put(match, M_KEYS, tuple(keys))
-    stats = PyType_GenericAlloc(<PyTypeObject*>Stats, 0)
+        layout.append(_frozen(("dp-extra-info", extra_info, trailer_sep)))
+    match = _new(Match)
+    _put(match, M_KEYS, _frozen(tuple(keys)))
+    stats = _new(Stats)
     _put(stats, S_PACKETS, packets)
     _put(stats, S_BYTES, nbytes)
     _put(stats, S_USED, used)
     _put(stats, S_FLAGS, flags)
-    _put(stats, S_EXTRA, tuple(extra))
-    record = PyType_GenericAlloc(<PyTypeObject*>Flow, 0)
+    _put(stats, S_EXTRA, _frozen(tuple(extra)))
+    record = _new(Flow)
     _put(record, F_MATCH, match)
     _put(record, F_ACTIONS, actions)
     _put(record, F_STATS, stats)
@@ -408,10 +437,10 @@ def flow(str text, Py_ssize_t end, object line, object section):
     _put(record, F_OFFLOADED, offloaded)
     _put(record, F_DP, dp)
     _put(record, F_EXTRA_INFO, extra_info)
-    _put(record, F_ATTRS, tuple(attrs))
+    _put(record, F_ATTRS, _frozen(tuple(attrs)))
     _put(record, F_LINE, line)
     _put(record, F_SECTION, section)
-    _put(record, F_LAYOUT, tuple(layout))
+    _put(record, F_LAYOUT, _frozen(tuple(layout)))
     return record
 
 
@@ -459,15 +488,15 @@ cdef object _new_key(str piece, const char* s, Py_ssize_t start,
     """The key of ``piece`` (s[start:close + 1]), built and cached."""
     cdef Py_ssize_t base = start, n = _flat_args(s, open_at + 1, close)
     if n == 1 or open_at + 1 == close:
-        return new_key(piece)  # one argument or none: in Python
+        return _untracked(new_key(piece))  # one argument or none: in Python
     name = PyUnicode_Substring(piece, 0, open_at - base)
     if name in FLAG_KINDS:
-        return new_key(piece)
+        return _untracked(new_key(piece))
     if n == 0:  # nested
         try:
             inner = _nested(piece, s + base, open_at + 1 - base, close - base, 1)
         except Unsure:
-            return new_key(piece)  # the careful loop decides, in Python
+            return _untracked(new_key(piece))  # the careful loop decides
         k = _node(Key, name, inner)
         if len(KEYS) >= CACHE_LIMIT:
             KEYS.clear()
@@ -502,9 +531,9 @@ cdef object _new_key(str piece, const char* s, Py_ssize_t start,
         if b == stop:
             break
         a = b + 1
-    k = PyType_GenericAlloc(<PyTypeObject*>Key, 0)
+    k = _new(Key)
     _put(k, N_NAME, name)
-    _put(k, N_ARGS, tuple(args))
+    _put(k, N_ARGS, _frozen(tuple(args)))
     if len(KEYS) >= CACHE_LIMIT:
         KEYS.clear()
     KEYS[piece] = k
@@ -522,7 +551,7 @@ cdef object _new_arg(str text):
     else:
         value = TYPED[PyUnicode_Substring(rest, 0, slash)]
         mask = TYPED[PyUnicode_Substring(rest, slash + 1, len(rest))]
-    masked = PyType_GenericAlloc(<PyTypeObject*>Masked, 0)
+    masked = _new(Masked)
     _put(masked, V_VALUE, value)
     _put(masked, V_MASK, mask)
     _put(masked, V_TEXT, rest)
@@ -533,7 +562,7 @@ cdef object _new_arg(str text):
         if name == "frag":
             built = field(name, masked)  # decoded to a Frag
         else:
-            built = PyType_GenericAlloc(<PyTypeObject*>Field, 0)
+            built = _new(Field)
             _put(built, D_NAME, name)
             _put(built, D_VALUE, masked)
     if len(ARGS) >= CACHE_LIMIT:
@@ -597,7 +626,7 @@ cdef object _new_actions(str rest, const char* s, Py_ssize_t a, Py_ssize_t b):
         i += 1
     if depth:
         return new_actions(rest)
-    actions = tuple(parts)
+    actions = _frozen(tuple(parts))
     if len(ACTION_LISTS) >= CACHE_LIMIT:
         ACTION_LISTS.clear()
     ACTION_LISTS[rest] = actions
@@ -676,7 +705,7 @@ cdef tuple _nested(str whole, const char* s, Py_ssize_t a, Py_ssize_t b,
                     raise Unsure
         args.append(arg)
         if e == b:
-            return tuple(args)
+            return _frozen(tuple(args))
         i = e + 1
 
 
@@ -710,7 +739,7 @@ cdef object _node(type cls, str name, tuple args):
         widths = FIELD_WIDTHS.get(name)
         if widths is not None and not _fit(widths, args):
             return (key if cls is Key else node)(name, args)
-    built = PyType_GenericAlloc(<PyTypeObject*>cls, 0)
+    built = _new(cls)
     _put(built, N_NAME, name)
     _put(built, N_ARGS, args)
     return built
@@ -768,6 +797,7 @@ cdef object _new_action(str text, const char* s, Py_ssize_t n):
     else:
         raise Unsure
     action = make_action(arg)
+    _untracked(action)
     if len(ACTIONS) >= CACHE_LIMIT:
         ACTIONS.clear()
     ACTIONS[text] = action
@@ -794,7 +824,7 @@ cdef object _ufid(str text):
         else:
             return ufid_value(text)
     digits[32] = 0
-    uuid = PyType_GenericAlloc(<PyTypeObject*>UUID, 0)
+    uuid = _new(UUID)
     _put(uuid, U_INT, PyLong_FromString(digits, NULL, 16))
     _put(uuid, U_SAFE, SAFE_UNKNOWN)
     return uuid
