@@ -6,8 +6,10 @@ import pickle
 
 import pytest
 from helpers import REPO
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ovsflow import parse_dump
+from ovsflow import parse_dump, parse_flow
 from ovsflow.summary import Summary
 
 DUMP = REPO / "tests" / "data" / "ovs-dummy-dpctl-m.txt"
@@ -109,3 +111,73 @@ def test_groups_come_in_the_order_of_the_numbers_in_their_names() -> None:
     order = ["9", "10", "br-int", "p1", "p2", "p10", "p11"]
     assert summary.group_names() == order
     assert list(summary.as_dict()["by"]["groups"]) == order
+
+
+# ---- Totals.add, against the counts worked out from each flow's text -------
+
+_FLOW = st.builds(
+    lambda packets, nbytes, hw, dp, offloaded: (packets, nbytes, hw, dp, offloaded),
+    st.integers(0, 10**6),
+    st.integers(0, 10**8),
+    st.none() | st.tuples(st.integers(0, 2 * 10**6), st.integers(0, 2 * 10**8)),
+    st.sampled_from([None, "tc", "ovs", "dpdk"]),
+    st.sampled_from([None, "yes", "partial"]),
+)
+
+
+def _text(packets: int, nbytes: int, hw: object, dp: object, off: object) -> str:
+    line = f"in_port(1), packets:{packets}, bytes:{nbytes}, used:never"
+    if hw is not None:
+        line += f", offload_packets:{hw[0]}, offload_bytes:{hw[1]}"  # type: ignore[index]
+    if off is not None:
+        line += f", offloaded:{off}"
+    if dp is not None:
+        line += f", dp:{dp}"
+    return line + ", actions:drop"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_FLOW, max_size=12), st.booleans())
+def test_totals_add_counts_what_each_flow_says(
+    flows: list[tuple[int, int, object, object, object]], l2_bytes: bool
+) -> None:
+    from ovsflow.summary import ETH_HEADER_BYTES, Totals, offload_class
+
+    totals = Totals()
+    want = {"flows": 0, "packets": 0, "bytes": 0, "hw": [0, 0, 0], "capped": 0}
+    by_dp: dict[str, list[int]] = {}
+    for packets, nbytes, hw, dp, off in flows:
+        flow = parse_flow(_text(packets, nbytes, hw, dp, off))
+        cls = offload_class(flow)
+        totals.add(flow, cls, l2_bytes)
+        # Worked out here from the numbers printed: vendor counters (capped
+        # at the totals) if any, else all of a hardware flow, else nothing.
+        if hw is not None:
+            hw_p, hw_b = min(hw[0], packets), min(hw[1], nbytes)  # type: ignore[index]
+            want["capped"] += hw[0] > packets or hw[1] > nbytes  # type: ignore[index]
+        elif cls == "hardware":
+            hw_p, hw_b = packets, nbytes
+        else:
+            hw_p = hw_b = 0
+        extra = ETH_HEADER_BYTES if l2_bytes and dp == "tc" else 0
+        want["flows"] += 1
+        want["packets"] += packets
+        want["bytes"] += nbytes + extra * packets
+        want["hw"][0] += cls == "hardware"
+        want["hw"][1] += hw_p
+        want["hw"][2] += hw_b + extra * hw_p
+        row = by_dp.setdefault(str(dp or "unknown"), [0, 0, 0])
+        row[0] += 1
+        row[1] += packets
+        row[2] += nbytes + extra * packets
+    assert (totals.total.flows, totals.total.packets, totals.total.bytes) == (
+        want["flows"],
+        want["packets"],
+        want["bytes"],
+    )
+    offloaded = totals.offloaded
+    assert [offloaded.flows, offloaded.packets, offloaded.bytes] == want["hw"]
+    assert type(offloaded.flows) is int
+    assert totals.capped == want["capped"]
+    assert {k: [c.flows, c.packets, c.bytes] for k, c in totals.by_dp.items()} == by_dp
+    assert sum(c.flows for c in totals.classes.values()) == want["flows"]
