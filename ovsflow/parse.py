@@ -33,6 +33,7 @@ description of the syntax and reports errors with their column.
 
 from __future__ import annotations
 
+import os
 import re
 from itertools import compress, count, repeat
 from operator import is_, itemgetter
@@ -80,6 +81,8 @@ from ovsflow.values import (
 try:
     from ovsflow import _speedups
 except ImportError:  # built without a C compiler: the Python fast path alone
+    _speedups = None  # type: ignore[assignment]
+if os.environ.get("OVSFLOW_PURE_PYTHON") == "1":  # as if built without one
     _speedups = None  # type: ignore[assignment]
 
 # ---- Top level -----------------------------------------------------------
