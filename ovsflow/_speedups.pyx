@@ -265,18 +265,20 @@ cdef inline object _count(str name, str text):
     return counter(name, text)
 
 
-def flow(str text, Py_ssize_t end, object line, object section):
-    """The Flow of ``text``, whose first "actions:" is at ``end``; or None.
+def flow(object line_text, Py_ssize_t end, object line, object section):
+    """The Flow of ``line_text``, whose first "actions:" is at ``end``; or None
+    (also for anything but a str).
 
     The caller has checked the line's length and that it holds no line end.
     Builders may raise what they raise on the Python fast path.
     """
     cdef Py_ssize_t size, i, j, start, depth, item, open_at
     cdef const char* s
-    if not PyUnicode_IS_ASCII(text):
+    if type(line_text) is not str or not PyUnicode_IS_ASCII(line_text):
         return None
+    cdef str text = line_text
     s = PyUnicode_AsUTF8AndSize(text, &size)
-    if end <= 0 or end + 8 > size:
+    if end <= 0 or end + 8 > size or not _is(s, end, b"actions:", 8):
         return None
     cdef Py_ssize_t trailer = text.find("dp-extra-info:")
     if 0 <= trailer < end:

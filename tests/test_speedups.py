@@ -351,3 +351,18 @@ def test_its_records_are_left_out_of_the_cycle_collector() -> None:
     fast.clear_caches()
     del flow, records
     assert gone() is None
+
+
+def test_anything_but_a_plain_str_is_left_to_python() -> None:
+    class Text(str):
+        pass
+
+    line = f"{KEYS}, {STATS}, actions:2"
+    end = line.find("actions:")
+    assert core.flow(line, end, 1, None) is not None
+    assert core.flow(Text(line), end, 1, None) is None
+    assert core.flow(line.encode(), end, 1, None) is None
+    assert core.flow(None, end, 1, None) is None
+    assert deep(parse_flow(Text(line))) == reference(line)
+    for wrong in (-1, 0, end - 1, end + 1, len(line) - 7, len(line), 10**9):
+        assert core.flow(line, wrong, 1, None) is None, wrong
