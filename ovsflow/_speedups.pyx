@@ -278,7 +278,7 @@ def flow(object line_text, Py_ssize_t end, object line, object section):
         return None
     cdef str text = line_text
     s = PyUnicode_AsUTF8AndSize(text, &size)
-    if end <= 0 or end + 8 > size or not _is(s, end, b"actions:", 8):
+    if end <= 0 or end > size - 8 or not _is(s, end, b"actions:", 8):
         return None
     cdef Py_ssize_t trailer = text.find("dp-extra-info:")
     if 0 <= trailer < end:
@@ -626,8 +626,6 @@ cdef object _new_actions(str rest, const char* s, Py_ssize_t a, Py_ssize_t b):
                 break
             start = i + 1
         i += 1
-    if depth:
-        return new_actions(rest)
     actions = _frozen(tuple(parts))
     if len(ACTION_LISTS) >= CACHE_LIMIT:
         ACTION_LISTS.clear()
