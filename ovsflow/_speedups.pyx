@@ -456,27 +456,31 @@ cdef inline bint _word(const char* s, Py_ssize_t i):
     return CLASSES[<unsigned char>s[i]] & WORD_CHAR
 
 
+cdef inline Py_ssize_t _word_end(const char* s, Py_ssize_t i, Py_ssize_t b):
+    """Where the word at ``i`` ends, or -1 if none starts there."""
+    if i >= b or not _word(s, i):
+        return -1
+    while i < b and _word(s, i):
+        i += 1
+    return i
+
+
 cdef Py_ssize_t _flat_args(const char* s, Py_ssize_t a, Py_ssize_t b):
     """How many arguments s[a:b] holds if they are flat (``W[=W][/W]``
     joined by ","), else 0."""
     cdef Py_ssize_t i = a, n = 0
     while True:
-        if i >= b or not _word(s, i):
+        i = _word_end(s, i, b)
+        if i < 0:
             return 0
-        while i < b and _word(s, i):
-            i += 1
         if i < b and s[i] == b"=":
-            i += 1
-            if i >= b or not _word(s, i):
+            i = _word_end(s, i + 1, b)
+            if i < 0:
                 return 0
-            while i < b and _word(s, i):
-                i += 1
         if i < b and s[i] == b"/":
-            i += 1
-            if i >= b or not _word(s, i):
+            i = _word_end(s, i + 1, b)
+            if i < 0:
                 return 0
-            while i < b and _word(s, i):
-                i += 1
         n += 1
         if i == b:
             return n
