@@ -2,17 +2,20 @@
 """The fast path's commonest case, compiled: a line laid out as OVS prints it.
 
 ``flow()`` reads ``[ufid:UUID SEP]key,key,...,key SEP packets:N SEP
-NAME:VALUE SEP ... actions:ACTIONS`` in one pass over the characters: it
-finds each top-level key by counting parentheses, looks it up among the
-keys already built, reads the statistics, and makes the records.  What is
-new (a key, an action list, a ufid, a ``used:`` text) is built by the same
-Python functions as the rest of the fast path (ovsflow/parse.py), which the
-caller hands over once with :func:`setup`.  Anything else (another layout,
-a character this cut does not vouch for, an item given twice) gives None,
-and the Python fast path, then the grammar, decide, as without this module.
+NAME:VALUE SEP ... actions:ACTIONS[, dp-extra-info:TEXT]`` in one pass over
+the characters: it finds each top-level key by counting parentheses, looks
+it up among the keys already built, reads the statistics and the trailer,
+looks the actions up, and makes the records.  What is new is built here
+the way ovsflow/parse.py builds it, into the same caches: keys of several
+flat arguments, nested keys, calls and action lists, arguments, ufids.
+What is rarer (a key of one argument, flag keys, Geneve options, typed
+tokens, ``used:`` texts, the class of an action) is built by parse.py's own
+functions, handed over once with :func:`setup`.  Anything else (another
+layout, non-ASCII text, odd nesting, an item given twice) gives None or
+raises what parse.py raises, and the Python fast path, then the grammar,
+decide, as without this module.
 
-tests/test_speedups.py checks that both give identical records on every
-corpus line and on generated ones.
+tests/test_speedups.py checks that the three give identical records.
 """
 
 from cpython.object cimport PyObject, PyTypeObject
@@ -76,7 +79,10 @@ cdef enum:
 
 cdef Py_ssize_t _offset(type cls, str name) except -1:
     descr = cls.__dict__[name]
-    if type(descr).__name__ != "member_descriptor":
+    # A slot of a Python class holds any object (T_OBJECT_EX, 16).
+    if type(descr).__name__ != "member_descriptor" or (
+        (<PyMemberDescrObject*>descr).d_member.type != 16
+    ):
         raise TypeError(f"{cls.__name__}.{name} is not a slot")
     return (<PyMemberDescrObject*>descr).d_member.offset
 
@@ -109,6 +115,7 @@ cdef inline object _untracked(object record):
 
 
 cdef inline void _put(object record, Py_ssize_t offset, object value):
+    """Fill an empty slot of a record made by _new()."""
     Py_INCREF(value)
     (<PyObject**>((<char*><PyObject*>record) + offset))[0] = <PyObject*>value
 
@@ -126,7 +133,7 @@ cdef object SAFE_UNKNOWN
 cdef dict KEYS, ACTION_LISTS, ACTIONS, ARGS, FITTING, NODES
 cdef dict FIELD_WIDTHS, FLAG_KINDS, KIND_TYPES
 cdef object USED, TYPED  # Memos: a miss makes the value
-cdef object new_key, new_actions, new_action, counter, ufid_value
+cdef object new_key, new_actions, counter, ufid_value
 cdef object field, check_field, Unsure, node, key, make_action, delegated
 cdef Py_ssize_t CACHE_LIMIT
 cdef tuple KEY_COMMA, KEY_SPACE, KEY_COMMA_SPACE
@@ -152,7 +159,7 @@ def setup(
     global N_NAME, N_ARGS, D_NAME, D_VALUE, V_VALUE, V_MASK, V_TEXT
     global KEYS, ACTION_LISTS, ACTIONS, ARGS, FITTING, USED, TYPED
     global FIELD_WIDTHS, FLAG_KINDS, KIND_TYPES, CACHE_LIMIT
-    global new_key, new_actions, new_action, counter, ufid_value
+    global new_key, new_actions, counter, ufid_value
     global field, check_field, Unsure, node, key, make_action, delegated, NODES
     global KEY_COMMA, KEY_SPACE, KEY_COMMA_SPACE, MAX_NESTING
     global F_MATCH, F_ACTIONS, F_STATS, F_UFID, F_OFFLOADED, F_DP
@@ -206,7 +213,6 @@ def setup(
     CACHE_LIMIT = cache_limit
     new_key = builders["key"]
     new_actions = builders["actions"]
-    new_action = builders["action"]
     counter = builders["counter"]
     ufid_value = builders["ufid"]
     field = builders["field"]

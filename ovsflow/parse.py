@@ -886,7 +886,6 @@ if _speedups is not None:
         {
             "key": _new_top_key,
             "actions": _new_actions,
-            "action": _new_action,
             "counter": counter,
             "ufid": ufid_value,
             "field": field,
