@@ -290,7 +290,6 @@ def flow(object line_text, Py_ssize_t end, object line, object section):
     if 0 <= trailer < end:
         return None  # inside a key or a statistic: the Python path decides
 
-
     cdef list layout = []
     cdef dict named = {}
     cdef list keys = []
@@ -383,14 +382,15 @@ def flow(object line_text, Py_ssize_t end, object line, object section):
     extra_info = None
     if trailer < 0:
         rest = PyUnicode_Substring(text, end + 8, size)
-    else:
-        if trailer <= end + 8 or s[trailer - 1] != b",":
+    else:  # after ", " or "," (trailer >= end + 8: both can be read)
+        if s[trailer - 1] == b",":
             start = trailer - 1
-            if trailer <= end + 9 or s[start] != b" " or s[start - 1] != b",":
-                return None
-            start -= 1
+        elif s[trailer - 1] == b" " and s[trailer - 2] == b",":
+            start = trailer - 2
         else:
-            start = trailer - 1
+            return None
+        if start < end + 8:
+            return None  # no room for actions: the Python path decides
         extra_info = PyUnicode_Substring(text, trailer + 14, size)
         if (
             not extra_info
