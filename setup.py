@@ -1,7 +1,8 @@
 """The optional compiled extension, ovsflow._speedups, and the grammars in the
 wheel; the rest is pyproject.toml.
 
-Without a C compiler (or Cython) the build warns and installs pure Python.
+Without a C compiler (or Cython) the build warns (``pip install -v`` shows
+it) and installs pure Python.
 With OVSFLOW_REQUIRE_SPEEDUPS=1 (CI) a failed extension build fails the
 install.
 """
@@ -19,12 +20,17 @@ from setuptools.errors import CompileError
 
 
 class OptionalBuildExt(build_ext):
-    """Cython's own errors count as compile errors, so optional=True skips them."""
+    """Cython's own errors count as compile errors, so optional=True skips
+    them; and a module that fails to build leaves no older build of itself
+    behind (in build/ or, for an editable install, beside the sources) to
+    be shipped or imported in its place."""
 
     def build_extension(self, ext: Extension) -> None:
         try:
             super().build_extension(ext)
         except Exception as error:
+            if ext.optional:
+                Path(self.get_ext_fullpath(ext.name)).unlink(missing_ok=True)
             if not ext.optional or not type(error).__module__.startswith("Cython"):
                 raise
             raise CompileError(f"cython: {error}") from error

@@ -24,7 +24,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +136,7 @@ class Snapshot:
 
     text: str
     meta: Mapping[str, Any] = field(default_factory=dict)
-    time: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    time: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 def collect_dump(
@@ -172,7 +172,7 @@ def collect_snapshot(
 
     # 2. Dump
     command = source.argv(*args)
-    when = datetime.now(timezone.utc)
+    when = datetime.now(UTC)
     dump = _run(source, command, timeout)
 
     # 3. Header
@@ -305,7 +305,7 @@ def dump_devices(
 
 
 def _now() -> str:
-    when = datetime.now(timezone.utc)
+    when = datetime.now(UTC)
     return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -325,7 +325,7 @@ def snapshot_path(pattern: str | Path, n: int, when: datetime) -> Path:
     file name with ``{n}`` and/or ``{time}`` (``{n:03d}`` works too); ``time``
     is UTC in the compact ISO form ``20240501T100000Z``.
     """
-    stamp = when.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = when.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     text = str(pattern)
     if Path(text).is_dir() or text.endswith("/"):
         return Path(text, f"dump-{n:03d}-{stamp}.txt")

@@ -26,7 +26,7 @@ import math
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Union
 
@@ -162,7 +162,7 @@ def _frame(
         df = dump
         when = dump_time(df.attrs.get("meta", []), None)
         if when[0] is None and df.attrs.get("mtime") is not None:
-            stamp = datetime.fromtimestamp(df.attrs["mtime"], timezone.utc)
+            stamp = datetime.fromtimestamp(df.attrs["mtime"], UTC)
             when = (stamp, FILE_TIME)
     else:
         df = to_dataframe(dump)

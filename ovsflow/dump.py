@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, AnyStr, Literal, NamedTuple, Union
 
@@ -870,9 +870,9 @@ def dump_time(
             except ValueError:
                 continue
             if when.tzinfo is None:
-                when = when.replace(tzinfo=timezone.utc)
-            return when.astimezone(timezone.utc), CAPTURE_TIME
+                when = when.replace(tzinfo=UTC)
+            return when.astimezone(UTC), CAPTURE_TIME
     if path is not None:
         stamp = path.stat().st_mtime
-        return datetime.fromtimestamp(stamp, timezone.utc), FILE_TIME
+        return datetime.fromtimestamp(stamp, UTC), FILE_TIME
     return None, NO_TIME

@@ -3,8 +3,8 @@
 Each rule is data: a name, a one-line title, where the knowledge comes from,
 and a ``when`` object whose conditions must all hold.  The built-in rules are
 in ``ovsflow/data/explain_rules.json`` and documented in ``docs/explain.md``.
-JSON, because Python 3.10's standard library reads it (``tomllib`` arrived
-in 3.11) and a user can write one without learning a Python API.
+JSON, because Python's standard library reads and writes it (``tomllib``
+only reads TOML) and a user can write one without learning a Python API.
 
 Conditions of ``when``:
 

@@ -26,7 +26,7 @@ import itertools
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from string import Template
@@ -140,7 +140,7 @@ def load_readers(
         )
         dumps.append(info)
     table = pa.Table.from_batches(batches, schema=SCHEMA).unify_dictionaries()
-    far_future = datetime.max.replace(tzinfo=timezone.utc)
+    far_future = datetime.max.replace(tzinfo=UTC)
     ordered = sorted(dumps, key=lambda d: d.time or far_future)  # stable
     return Loaded(arrow_to_dataframe(table), tuple(ordered), tuple(rules), ports)
 

@@ -249,7 +249,9 @@ class TunnelFlags(enum.IntFlag):
     oam = 0x8
 
 
-class Frag(str, enum.Enum):
+# (str, Enum), not StrEnum: StrEnum would change str() and format() of a
+# member, which users' code and saved output may rely on.
+class Frag(str, enum.Enum):  # noqa: UP042
     """IP fragment type of ``ipv4(...,frag=...)``/``ipv6``: ``OVS_FRAG_TYPE_*``."""
 
     no = "no"

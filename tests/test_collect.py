@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import socket
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -308,13 +308,13 @@ def test_series_without_a_pattern_is_refused(
     ],
 )
 def test_snapshot_paths_fill_in_number_and_time(pattern: str, expected: str) -> None:
-    when = datetime(2024, 5, 1, 10, 0, 0, tzinfo=timezone.utc)
+    when = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
     assert snapshot_path(pattern, 7, when) == Path(expected)
 
 
 def test_snapshot_path_without_placeholder_is_refused() -> None:
     with pytest.raises(CollectError, match=r"needs \{n\} or \{time\}"):
-        snapshot_path("out.txt", 1, datetime.now(timezone.utc))
+        snapshot_path("out.txt", 1, datetime.now(UTC))
 
 
 def test_meta_line_is_one_json_object_after_the_prefix() -> None:

@@ -7,7 +7,7 @@ import importlib.util
 import os
 import re
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -117,7 +117,7 @@ def test_a_series_of_one_ovs_counts_its_latest_dump_only() -> None:
 def test_dumps_are_ordered_by_capture_time_else_file_time(tmp_path: Path) -> None:
     late = tmp_path / "late.txt"
     late.write_text(HOSTILE.read_text())
-    stamp = datetime(2031, 1, 1, tzinfo=timezone.utc).timestamp()
+    stamp = datetime(2031, 1, 1, tzinfo=UTC).timestamp()
     os.utime(late, (stamp, stamp))
     early = with_header(
         tmp_path / "early.txt", YUSUR.read_text(), "2030-06-01T08:00:00Z"
@@ -141,7 +141,7 @@ def test_dump_time_falls_back_from_a_bad_header_to_the_file(tmp_path: Path) -> N
     path.write_text("")
     os.utime(path, (0, 0))
     assert dump_time([{"time": "yesterday"}], path) == (
-        datetime(1970, 1, 1, tzinfo=timezone.utc),
+        datetime(1970, 1, 1, tzinfo=UTC),
         FILE_TIME,
     )
 
