@@ -30,6 +30,7 @@ from typing import IO
 
 from ovsflow.dump import DumpReader, Note, OnError, Skipped, starts_gzip
 from ovsflow.errors import InputError, ParseError
+from ovsflow.ports import PortTable
 from ovsflow.summary import Summary
 
 #: Bytes of dump text per block given to a worker.
@@ -114,7 +115,7 @@ def _parts(
     summary: Summary, path: Path, name: str, jobs: int, on_error: OnError
 ) -> Iterator[_Part]:
     """The workers' parts, in file order; at most 2 x jobs blocks in flight."""
-    settings = (summary.by, summary.top_n, summary.l2_bytes)
+    settings = (summary.by, summary.top_n, summary.l2_bytes, summary.ports)
     with ProcessPoolExecutor(jobs) as pool:
         pending: deque[Future[_Part]] = deque()
         try:
@@ -182,7 +183,7 @@ def _blocks(path: Path) -> Iterator[_Block]:
 def _work(
     block: _Block,
     name: str,
-    settings: tuple[str | None, int, bool],
+    settings: tuple[str | None, int, bool, PortTable | None],
     on_error: OnError,
 ) -> _Part:
     """Summarize one block (in a worker process)."""
@@ -202,8 +203,8 @@ def _work(
         first_line=block.first_line,
         first_section=section,
     )
-    by, top_n, l2_bytes = settings
-    part = Summary(by=by, top_n=top_n, l2_bytes=l2_bytes)
+    by, top_n, l2_bytes, ports = settings
+    part = Summary(by=by, top_n=top_n, l2_bytes=l2_bytes, ports=ports)
     try:
         part.add_all(reader, name)
     except ParseError as exc:

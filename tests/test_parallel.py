@@ -94,7 +94,7 @@ def test_sections_carry_across_blocks(tmp_path: Path, small_blocks: None) -> Non
     write_dump(path, 1000)
     seen: list[tuple[int, str | None]] = []
     for block in parallel._blocks(path):
-        part = parallel._work(block, "d", (None, 0, False), "raise")
+        part = parallel._work(block, "d", (None, 0, False, None), "raise")
         assert not part.edge_trouble
     reader = DumpReader(path)
     seen = [(f.line, f.section) for f in reader]
@@ -152,3 +152,38 @@ def test_jobs_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["summarize", "--jobs", "0", "x.txt"])
     assert "expected a whole number >= 1" in capsys.readouterr().err
+
+
+def test_pod_groups_are_counted_on_all_cores_too(
+    tmp_path: Path,
+    small_blocks: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--by pod needs the port table: the workers get it, and the figures
+    are the one-process ones."""
+    ports = Path(__file__).parent / "data" / "ports" / "ovs-dummy-ports.json"
+    path = tmp_path / "dump.txt"
+    write_dump(path, 1200)
+    blocks = []
+    real_parts = parallel._parts
+
+    def counted(*args: object, **kwargs: object) -> object:
+        for part in real_parts(*args, **kwargs):  # type: ignore[arg-type]
+            blocks.append(part)
+            yield part
+
+    monkeypatch.setattr(parallel, "_parts", counted)
+    args = ("--by", "pod", "--ports", str(ports))
+    one = summarize(path, 1, *args, capsys=capsys)
+    assert not blocks
+    two = summarize(path, 2, *args, capsys=capsys)
+    assert len(blocks) > 10  # read in blocks, by the workers
+    assert one == two
+    groups = two[1]["by"]["groups"]  # type: ignore[index]
+    # The dump has in_port(i % 5) for flows i = 1..1200 with i packets; the
+    # port table puts port 1 in shop/web-0 and port 3 in shop/db-1.
+    assert groups["shop/web-0"]["flows"] == 240
+    assert groups["shop/web-0"]["packets"] == sum(range(1, 1201, 5))
+    assert groups["shop/db-1"]["packets"] == sum(range(3, 1201, 5))
+    assert groups["(none)"]["flows"] == 720

@@ -100,10 +100,7 @@ def run(args: argparse.Namespace) -> int:
         text = collect_dump(source, types=args.types, timeout=args.timeout)
         sources.append(("<live>", DumpReader(text, on_error(args.strict), "<live>")))
     for name, reader in sources:
-        # TODO(perf): the workers of --jobs get no port table; pod and
-        # namespace groupings read the file in one process.
-        parallel = args.jobs > 1 and args.by not in PORT_GROUPINGS
-        if isinstance(reader.source, Path) and parallel:
+        if isinstance(reader.source, Path) and args.jobs > 1:
             summarize_file(summary, reader, args.jobs)
         else:
             summary.add_all(reader, name)
