@@ -275,6 +275,13 @@ def flow(object line_text, Py_ssize_t end, object line, object section):
     """The Flow of ``line_text``, whose first "actions:" is at ``end``; or None
     (also for anything but a str).
 
+    1. An optional ``ufid:VALUE SEP``.
+    2. The keys, found by counting parentheses and looked up by their text.
+    3. The ``NAME:VALUE SEP`` items up to ``actions:``.
+    4. The actions, and the ``dp-extra-info`` trailer after them.
+    5. The statistics every flow has, then the optional ones.
+    6. The records.
+
     The caller has checked the line's length and that it holds no line end.
     Builders may raise what they raise on the Python fast path.
     """
