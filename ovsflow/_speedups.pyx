@@ -18,6 +18,7 @@ decide, as without this module.
 tests/test_speedups.py checks that the three give identical records.
 """
 
+from cpython.dict cimport PyDict_Clear, PyDict_GetItemWithError, PyDict_SetItem
 from cpython.object cimport PyObject, PyTypeObject
 from cpython.ref cimport Py_INCREF
 
@@ -125,8 +126,8 @@ cdef Py_ssize_t N_NAME, N_ARGS, D_NAME, D_VALUE, V_VALUE, V_MASK, V_TEXT
 cdef Py_ssize_t F_MATCH, F_ACTIONS, F_STATS, F_UFID, F_OFFLOADED, F_DP
 cdef Py_ssize_t F_EXTRA_INFO, F_ATTRS, F_LINE, F_SECTION, F_LAYOUT
 cdef Py_ssize_t S_PACKETS, S_BYTES, S_USED, S_FLAGS, S_EXTRA, M_KEYS
-cdef type UUID
-cdef Py_ssize_t U_INT, U_SAFE
+cdef type UUID, IPv4Address
+cdef Py_ssize_t U_INT, U_SAFE, A_IP, TYPED_LIMIT
 cdef object SAFE_UNKNOWN
 
 # The caches and builders of ovsflow/parse.py (see setup()).
@@ -165,7 +166,7 @@ def setup(
     global F_MATCH, F_ACTIONS, F_STATS, F_UFID, F_OFFLOADED, F_DP
     global F_EXTRA_INFO, F_ATTRS, F_LINE, F_SECTION, F_LAYOUT
     global S_PACKETS, S_BYTES, S_USED, S_FLAGS, S_EXTRA, M_KEYS
-    global UUID, U_INT, U_SAFE, SAFE_UNKNOWN
+    global UUID, U_INT, U_SAFE, SAFE_UNKNOWN, IPv4Address, A_IP, TYPED_LIMIT
     F_MATCH = _offset(flow, "match")
     F_ACTIONS = _offset(flow, "actions")
     F_STATS = _offset(flow, "stats")
@@ -188,6 +189,9 @@ def setup(
     U_INT = _offset(UUID, "int")
     U_SAFE = _offset(UUID, "is_safe")
     SAFE_UNKNOWN = SafeUUID.unknown
+    from ipaddress import IPv4Address as address_cls
+    IPv4Address = address_cls
+    A_IP = _offset(IPv4Address, "_ip")
     N_NAME = _offset(node_cls, "name")
     N_ARGS = _offset(node_cls, "args")
     D_NAME = _offset(field_, "name")
@@ -207,6 +211,9 @@ def setup(
     NODES = caches["nodes"]
     USED = caches["used"]
     TYPED = caches["typed"]
+    if not isinstance(TYPED, dict):
+        raise TypeError("the typed tokens' memo must be a dict")
+    TYPED_LIMIT = TYPED.limit
     FIELD_WIDTHS = caches["field_widths"]
     FLAG_KINDS = caches["flag_kinds"]
     KIND_TYPES = caches["kind_types"]
@@ -565,11 +572,11 @@ cdef object _new_arg(str text):
     rest = text if eq < 0 else PyUnicode_Substring(text, eq + 1, len(text))
     slash = rest.find("/")
     if slash < 0:
-        value = TYPED[rest]
+        value = _typed(rest)
         mask = None
     else:
-        value = TYPED[PyUnicode_Substring(rest, 0, slash)]
-        mask = TYPED[PyUnicode_Substring(rest, slash + 1, len(rest))]
+        value = _typed(PyUnicode_Substring(rest, 0, slash))
+        mask = _typed(PyUnicode_Substring(rest, slash + 1, len(rest)))
     masked = _new(Masked)
     _put(masked, V_VALUE, value)
     _put(masked, V_MASK, mask)
@@ -588,6 +595,56 @@ cdef object _new_arg(str text):
         ARGS.clear()
     ARGS[text] = built
     return built
+
+
+cdef object _typed(str text):
+    """values.typed(): the commonest new tokens (ports, addresses) are made
+    here and kept as its memo keeps them; anything else by the memo."""
+    cdef PyObject* hit = PyDict_GetItemWithError(TYPED, text)
+    if hit != NULL:
+        return <object>hit
+    value = _number_or_address(text)
+    if value is None:
+        return TYPED[text]
+    if len(TYPED) >= TYPED_LIMIT:
+        PyDict_Clear(TYPED)
+    PyDict_SetItem(TYPED, text, value)
+    return value
+
+
+cdef object _number_or_address(str text):
+    """Up to 18 decimal digits as an int, or four dotted octets as an
+    IPv4Address (as values._ipv4 reads them: no octet past 255, no leading
+    zero); None for anything else, which the memo's maker decides on."""
+    cdef Py_ssize_t n, i = 0, digits
+    cdef const char* s = PyUnicode_AsUTF8AndSize(text, &n)
+    cdef unsigned long address = 0, octet
+    cdef int part
+    if n == 0 or n > 18:
+        return None
+    while i < n and b"0" <= s[i] <= b"9":
+        i += 1
+    if i == n:
+        return int(text)
+    i = 0
+    for part in range(4):
+        if part:
+            if i >= n or s[i] != b".":
+                return None
+            i += 1
+        octet = digits = 0
+        while i < n and b"0" <= s[i] <= b"9" and digits < 4:
+            octet = octet * 10 + <unsigned long>(s[i] - 48)
+            digits += 1
+            i += 1
+        if digits == 0 or digits > 3 or octet > 255 or (digits > 1 and s[i - digits] == b"0"):
+            return None
+        address = address << 8 | octet
+    if i != n:
+        return None
+    record = _new(IPv4Address)
+    _put(record, A_IP, address)
+    return record
 
 
 cdef void _check(str name, object arg, dict widths) except *:

@@ -368,3 +368,44 @@ def test_anything_but_a_plain_str_is_left_to_python() -> None:
     # past the text (found with AddressSanitizer and PYTHONMALLOC=malloc).
     for wrong in (-1, 0, end - 1, end + 1, len(line) - 7, len(line), 10**9, 2**63 - 1):
         assert core.flow(line, wrong, 1, None) is None, wrong
+
+
+TOKENS = [
+    "0", "7", "65535", "0123", "999999999999999999", "1000000000000000000",
+    "123456789012345678901234567890", "0x0800", "0.0.0.0", "255.255.255.255",
+    "10.0.1.6", "01.2.3.4", "1.2.3.04", "00.1.1.1", "256.1.1.1", "1.2.3.256",
+    "1234.1.1.1", "1.2.3", "1.2.3.4.5", "1..2.3", ".1.2.3", "1.2.3.", "1.2.3.4a",
+    "fe80::1", "02:00:00:00:0a:01", "no", "p1",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("token", TOKENS)
+def test_tokens_it_types_itself_are_typed_as_python_types_them(token: str) -> None:
+    """Ports and addresses, the commonest new tokens, are typed in compiled
+    code; every other token, and one that may not be what it looks like
+    (an octet past 255, a leading zero), by values.typed()."""
+    from ovsflow import values
+
+    for line in (
+        f"ipv4(src={token},dst=10.0.0.9,proto=6), {STATS}, actions:drop",
+        f"tcp(src={token}/{token},dst=1), {STATS}, actions:drop",
+        f"in_port(1),eth(src={token},dst=02:00:00:00:0a:01), {STATS}, actions:drop",
+    ):
+        assert_three_agree(line)
+    fast.clear_caches()
+    # A key of no known widths: every token is typed, none refused for it.
+    fast.clear_caches()
+    try:
+        expected = values.typed(token)
+    except ValueError:  # an address out of range, as the grammar says too
+        expected = None
+    line = f"k(a={token},b=1), {STATS}, actions:drop"
+    if expected is None:
+        with pytest.raises(ValueError):
+            compiled(line)
+        return
+    flow = compiled(line)
+    assert flow is not None
+    value = flow.match["k"]["a"].value  # type: ignore[union-attr]
+    assert type(value) is type(expected) and value == expected
+    assert hash(value) == hash(expected) and str(value) == str(expected)
