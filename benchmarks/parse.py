@@ -382,7 +382,7 @@ def main() -> int:
         return 1
     if args.pure_python:
         ovsflow_parse._speedups = None  # type: ignore[assignment]
-    kind = "compiled" if ovsflow_parse._speedups is not None else "pure Python"
+    kind = "compiled" if ovsflow_parse.is_compiled() else "pure Python"
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, ovsflow {kind}")
     sets = inputs(args.quick, args.input)
     if args.only:

@@ -901,4 +901,12 @@ if _speedups is not None:
         _CACHE_LIMIT,
     )
 
-__all__ = ["parse_flow", "parse_flow_reference"]
+
+def is_compiled() -> bool:
+    """Whether lines are read by the compiled fast path (ovsflow._speedups):
+    False without a C compiler at install time, or with
+    ``OVSFLOW_PURE_PYTHON=1``."""
+    return _speedups is not None
+
+
+__all__ = ["is_compiled", "parse_flow", "parse_flow_reference"]

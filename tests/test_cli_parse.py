@@ -169,4 +169,25 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["--version"])
     assert exit_info.value.code == 0
-    assert capsys.readouterr().out == f"ovsflow {version('ovsflow')}\n"
+    from ovsflow.parse import is_compiled
+
+    kind = "compiled fast path" if is_compiled() else "pure Python"
+    assert capsys.readouterr().out == f"ovsflow {version('ovsflow')} ({kind})\n"
+
+
+def test_version_says_which_fast_path_runs() -> None:
+    """OVSFLOW_PURE_PYTHON=1 switches the compiled module off; --version says
+    so (the console script is not fooled by a source tree in the cwd)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OVSFLOW_PURE_PYTHON": "1"}
+    out = subprocess.run(
+        [sys.executable, "-m", "ovsflow", "--version"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.endswith(" (pure Python)\n")

@@ -40,7 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0, help="more log output"
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
-    version = f"ovsflow {package_version()}"
+    from ovsflow.parse import is_compiled
+
+    kind = "compiled fast path" if is_compiled() else "pure Python"
+    version = f"ovsflow {package_version()} ({kind})"
     parser.add_argument("--version", action="version", version=version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in _SUBCOMMANDS:
