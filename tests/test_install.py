@@ -24,6 +24,12 @@ _NOT_COPIED = shutil.ignore_patterns(
 )  # fmt: skip
 
 
+# pip keeps wheels it built from a directory whose path looks like
+# name-version ("pytest-of-root") in its cache, by path: a later run in the
+# same temporary path would install that wheel instead of building.  Every
+# pip call here passes --no-cache-dir.
+
+
 def source_copy(tmp_path: Path) -> Path:
     """The working tree, less build output: pip builds in the tree it is
     given, and must neither write into the repository nor find an older
@@ -58,7 +64,16 @@ def test_wheel_install_in_a_fresh_virtualenv_ships_the_grammar(tmp_path: Path) -
     outer = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     Path(inner, "outer-env.pth").write_text("\n".join(sorted(outer)) + "\n")
     subprocess.run(
-        [python, "-m", "pip", "install", "-q", "--no-deps", str(source_copy(tmp_path))],
+        [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-cache-dir",
+            "--no-deps",
+            str(source_copy(tmp_path)),
+        ],
         check=True,
         cwd=tmp_path,
         env=build_env(),
@@ -99,7 +114,18 @@ def test_wheel_install_in_a_fresh_virtualenv_ships_the_grammar(tmp_path: Path) -
 
 def _wheel_files(tree: Path, out: Path, env: dict[str, str]) -> list[str]:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", out, tree],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-cache-dir",
+            "--no-deps",
+            "-w",
+            out,
+            tree,
+        ],
         check=True,
         cwd=tree,
         env=env,
