@@ -115,6 +115,14 @@ cdef inline object _untracked(object record):
     return record
 
 
+cdef inline void _keep(dict cache, object key, object value):
+    """``cache[key] = value``; a cache at its limit is emptied first, as
+    parse.py's caches are."""
+    if len(cache) >= CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+
+
 cdef inline void _put(object record, Py_ssize_t offset, object value):
     """Fill an empty slot of a record made by _new()."""
     Py_INCREF(value)
@@ -256,6 +264,14 @@ cdef inline Py_ssize_t _name_end(const char* s, Py_ssize_t i, Py_ssize_t end):
     return i
 
 
+cdef inline Py_ssize_t _value_end(const char* s, Py_ssize_t i, Py_ssize_t end):
+    """Where the VALUE at ``i`` ends, or -1 if none starts there."""
+    cdef Py_ssize_t j = i
+    while j < end and CLASSES[<unsigned char>s[j]] & VALUE_CHAR:
+        j += 1
+    return j if j > i else -1
+
+
 cdef inline Py_ssize_t _sep_end(const char* s, Py_ssize_t i, Py_ssize_t end):
     """Where the separator (", ", "," or " ") at ``i`` ends, or -1."""
     if i < end and s[i] == b",":
@@ -312,12 +328,8 @@ def flow(object line_text, Py_ssize_t end, object line, object section):
     # 1. An optional ufid:VALUE SEP.
     i = 0
     if _is(s, 0, b"ufid:", 5):
-        j = 5
-        while j < end and CLASSES[<unsigned char>s[j]] & VALUE_CHAR:
-            j += 1
-        if j == 5:
-            return None
-        start = _sep_end(s, j, end)
+        j = _value_end(s, 5, end)
+        start = _sep_end(s, j, end) if j > 0 else -1
         if start < 0:
             return None
         entry = _frozen(("ufid", PyUnicode_Substring(text, 5, j),
@@ -350,38 +362,29 @@ def flow(object line_text, Py_ssize_t end, object line, object section):
         if k is None:
             k = _new_key(piece, s, start, open_at, i - 1)
         keys.append(k)
-        # The separator after the last key, then "packets:".
-        if i + 9 <= end and s[i] == b"," and _is(s, i + 1, b"packets:", 8):
-            layout.append(KEY_COMMA)
-            i += 1
+        # The separator: before "packets:" any of the three, else ",".
+        j = _sep_end(s, i, end)
+        if j < 0:
+            return None
+        if j + 8 <= end and _is(s, j, b"packets:", 8):
+            if j == i + 2:
+                layout.append(KEY_COMMA_SPACE)
+            else:
+                layout.append(KEY_SPACE if s[i] == b" " else KEY_COMMA)
+            i = j
             break
-        if i + 10 <= end and s[i] == b"," and s[i + 1] == b" " and _is(
-            s, i + 2, b"packets:", 8
-        ):
-            layout.append(KEY_COMMA_SPACE)
-            i += 2
-            break
-        if i + 9 <= end and s[i] == b" " and _is(s, i + 1, b"packets:", 8):
-            layout.append(KEY_SPACE)
-            i += 1
-            break
-        if i < end and s[i] == b",":
-            layout.append(KEY_COMMA)
-            i += 1
-            continue
-        return None
+        if j != i + 1 or s[i] != b",":
+            return None
+        layout.append(KEY_COMMA)
+        i = j
 
     # 3. NAME:VALUE SEP items, up to "actions:".
     while i < end:
         j = _name_end(s, i, end)
         if j < 0 or j >= end or s[j] != b":":
             return None
-        item = j + 1
-        while item < end and CLASSES[<unsigned char>s[item]] & VALUE_CHAR:
-            item += 1
-        if item == j + 1:
-            return None
-        start = _sep_end(s, item, end)
+        item = _value_end(s, j + 1, end)
+        start = _sep_end(s, item, end) if item > 0 else -1
         if start < 0:
             return None
         name = PyUnicode_Substring(text, i, j)
@@ -524,9 +527,7 @@ cdef object _new_key(str piece, const char* s, Py_ssize_t start,
         except Unsure:
             return _untracked(new_key(piece))  # the careful loop decides
         k = _node(Key, name, inner)
-        if len(KEYS) >= CACHE_LIMIT:
-            KEYS.clear()
-        KEYS[piece] = k
+        _keep(KEYS, piece, k)
         return k
     cdef dict widths = FIELD_WIDTHS.get(name)
     cdef dict fitting = None
@@ -560,9 +561,7 @@ cdef object _new_key(str piece, const char* s, Py_ssize_t start,
     k = _new(Key)
     _put(k, N_NAME, name)
     _put(k, N_ARGS, _frozen(tuple(args)))
-    if len(KEYS) >= CACHE_LIMIT:
-        KEYS.clear()
-    KEYS[piece] = k
+    _keep(KEYS, piece, k)
     return k
 
 
@@ -591,9 +590,7 @@ cdef object _new_arg(str text):
             built = _new(Field)
             _put(built, D_NAME, name)
             _put(built, D_VALUE, masked)
-    if len(ARGS) >= CACHE_LIMIT:
-        ARGS.clear()
-    ARGS[text] = built
+    _keep(ARGS, text, built)
     return built
 
 
@@ -637,7 +634,9 @@ cdef object _number_or_address(str text):
             octet = octet * 10 + <unsigned long>(s[i] - 48)
             digits += 1
             i += 1
-        if digits == 0 or digits > 3 or octet > 255 or (digits > 1 and s[i - digits] == b"0"):
+        if digits == 0 or digits > 3 or octet > 255:
+            return None
+        if digits > 1 and s[i - digits] == b"0":  # a leading zero
             return None
         address = address << 8 | octet
     if i != n:
@@ -649,61 +648,32 @@ cdef object _number_or_address(str text):
 
 cdef void _check(str name, object arg, dict widths) except *:
     """check_field(): a quick yes here, anything else in Python."""
-    if type(arg) is not Field:
-        return
-    masked = arg.value
-    if not isinstance(masked, Masked):
-        return
-    want = widths.get(arg.name)
-    if want is None:
-        return
-    if not _fits(want, masked):
+    if type(arg) is Field and not _field_fits(arg, widths):
         check_field(name, arg, widths)
 
 
 cdef object _new_actions(str rest, const char* s, Py_ssize_t a, Py_ssize_t b):
-    """The actions of ``rest`` (s[a:b]), built and cached."""
-    cdef Py_ssize_t i = a, start = a, depth = 0, n = 0
-    cdef char stack[8]
-    cdef char c
+    """The actions of ``rest`` (s[a:b]), built and cached; cut as _nested
+    cuts arguments, and left to parse._new_actions when not plain."""
+    cdef Py_ssize_t i = a, e
     cdef list parts = []
-    if a >= b:
-        return new_actions(rest)
     while True:
-        if i < b:
-            c = s[i]
-        elif depth:
+        e = _part_end(s, i, b)
+        if e <= i:  # no action at all, an empty one, or odd brackets
             return new_actions(rest)
-        else:
-            c = b","
-        if c == b"(" or c == b"{":
-            if depth == 7:
-                return new_actions(rest)  # as deep as _parts reads: in Python
-            stack[depth] = b")" if c == b"(" else b"}"
-            depth += 1
-        elif c == b")" or c == b"}":
-            if depth == 0 or stack[depth - 1] != c:
-                return new_actions(rest)
-            depth -= 1
-        elif c == b"," and depth == 0:
-            if i == start:
-                return new_actions(rest)  # an empty action
-            part = PyUnicode_Substring(rest, start - a, i - a)
-            action = ACTIONS.get(part)
-            if action is None:
-                try:
-                    action = _new_action(part, s + start, i - start)
-                except Unsure:
-                    return new_actions(rest)  # the careful loop decides
-            parts.append(action)
-            if i >= b:
-                break
-            start = i + 1
-        i += 1
+        part = PyUnicode_Substring(rest, i - a, e - a)
+        action = ACTIONS.get(part)
+        if action is None:
+            try:
+                action = _new_action(part, s + i, e - i)
+            except Unsure:
+                return new_actions(rest)  # the careful loop decides
+        parts.append(action)
+        if e == b:
+            break
+        i = e + 1
     actions = _frozen(tuple(parts))
-    if len(ACTION_LISTS) >= CACHE_LIMIT:
-        ACTION_LISTS.clear()
-    ACTION_LISTS[rest] = actions
+    _keep(ACTION_LISTS, rest, actions)
     return actions
 
 
@@ -797,9 +767,7 @@ cdef object _new_node(str text, const char* s, Py_ssize_t n, int depth):
     else:
         args = _nested(text, s, o + 1, n - 1, depth + 1)
         built = _node(Node, name, args)
-    if len(NODES) >= CACHE_LIMIT:
-        NODES.clear()
-    NODES[text] = built
+    _keep(NODES, text, built)
     return built
 
 
@@ -824,20 +792,20 @@ cdef bint _fit(dict widths, tuple args) except -1:
     has the last word when not)."""
     for arg in args:
         if type(arg) is Field:
-            want = widths.get(arg.name)
-            masked = arg.value
-            if want is None or not isinstance(masked, Masked):
-                continue
+            if not _field_fits(arg, widths):
+                return False
         elif isinstance(arg, Masked) and len(args) == 1:
             want = widths.get("")
-            masked = arg
-            if want is None:
-                continue
-        else:
-            continue
-        if not _fits(want, masked):
-            return False
+            if want is not None and not _fits(want, arg):
+                return False
     return True
+
+
+cdef bint _field_fits(object arg, dict widths) except -1:
+    """Whether a Field plainly fits its width, or has none to fit."""
+    want = widths.get(arg.name)
+    masked = arg.value
+    return want is None or not isinstance(masked, Masked) or _fits(want, masked)
 
 
 cdef bint _fits(object want, object masked) except -1:
@@ -872,9 +840,7 @@ cdef object _new_action(str text, const char* s, Py_ssize_t n):
         raise Unsure
     action = make_action(arg)
     _untracked(action)
-    if len(ACTIONS) >= CACHE_LIMIT:
-        ACTIONS.clear()
-    ACTIONS[text] = action
+    _keep(ACTIONS, text, action)
     return action
 
 

@@ -763,7 +763,9 @@ def _file_lines(path: Path) -> Iterator[_Raw]:
             zipped = starts_gzip(raw)
         except OSError as exc:
             raise InputError(f"{path}: read error: {exc.strerror or exc}") from None
-        stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if zipped else raw  # type: ignore[assignment]
+        stream: IO[bytes] = raw
+        if zipped:
+            stream = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
         yield from _decode(stream, str(path))
 
 

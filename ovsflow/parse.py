@@ -386,15 +386,9 @@ def _new_piece_key(piece: str) -> Key | None:
     text = piece + ")"
     k = _KEYS.get(text)
     if k is None:
-        flat = _FLAT_KEY.fullmatch(piece)
-        if flat is not None:  # name(flat args), the most common kind
-            k = _new_key(text, flat.end(1), True)
-        elif piece.count("(") > piece.count(")") + 1:
-            return None
-        elif _KEY_TEXT.fullmatch(text) is not None:
-            k = _new_key(text, piece.index("("))
-        else:
-            raise _Unsure  # the careful cut decides
+        if piece.count("(") > piece.count(")") + 1:
+            return None  # (never a flat key: it has one "(" and no ")")
+        k = _new_top_key(text)
     if len(_PIECE_KEYS) >= _CACHE_LIMIT:
         _PIECE_KEYS.clear()
     _PIECE_KEYS[piece] = k
@@ -402,10 +396,10 @@ def _new_piece_key(piece: str) -> Key | None:
 
 
 def _new_top_key(text: str) -> Key:
-    """Build and cache the key of ``text``, one whole top-level key cut by
-    the compiled cut; _Unsure if the fast path cannot vouch for it."""
+    """Build and cache the key of ``text``, one whole top-level key; _Unsure
+    if the fast path cannot vouch for it (the careful cut decides)."""
     flat = _FLAT_KEY.fullmatch(text, 0, len(text) - 1)
-    if flat is not None:
+    if flat is not None:  # name(flat args), the most common kind
         return _new_key(text, flat.end(1), True)
     if _KEY_TEXT.fullmatch(text) is not None:
         return _new_key(text, text.index("("))

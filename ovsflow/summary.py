@@ -133,13 +133,12 @@ class Totals:
         if l2_bytes and flow.dp == "tc":
             nbytes += ETH_HEADER_BYTES * packets
             hw_bytes += ETH_HEADER_BYTES * hw_packets
+        dp = flow.dp or "unknown"
+        by_dp = self.by_dp.get(dp)
+        if by_dp is None:
+            by_dp = self.by_dp[dp] = Counts()
         # Counts.add, written out: this runs four times for every flow.
-        for counts in (
-            self.total,
-            self.classes[cls],
-            self.by_dp.get(flow.dp or "unknown")
-            or self.by_dp.setdefault(flow.dp or "unknown", Counts()),
-        ):
+        for counts in (self.total, self.classes[cls], by_dp):
             counts.flows += 1
             counts.packets += packets
             counts.bytes += nbytes

@@ -16,12 +16,22 @@ from pathlib import Path
 
 from helpers import IN_CI, REPO
 
-# What a build leaves in a tree, and what an install does not need.
-_NOT_COPIED = shutil.ignore_patterns(
-    ".git", "build", "dist", "*.egg-info", "__pycache__", ".hypothesis",
-    ".pytest_cache", ".mypy_cache", ".ruff_cache", "*.so", "_speedups.c",
-    "out", "data", "notebooks",
-)  # fmt: skip
+# What a build leaves in a tree, and what an install does not need (the
+# data of tests and benchmarks, not the package's own).
+_LEFT_OUT = {
+    ".git", "build", "dist", "ovsflow.egg-info", "__pycache__", ".hypothesis",
+    ".pytest_cache", ".mypy_cache", ".ruff_cache", "_speedups.c", "out",
+    "notebooks",
+}  # fmt: skip
+
+
+def _left_out(folder: str, names: list[str]) -> list[str]:
+    package = Path(folder).name == "ovsflow"
+    return [
+        n
+        for n in names
+        if n in _LEFT_OUT or n.endswith(".so") or (n == "data" and not package)
+    ]
 
 
 # pip keeps wheels it built from a directory whose path looks like
@@ -35,9 +45,7 @@ def source_copy(tmp_path: Path) -> Path:
     given, and must neither write into the repository nor find an older
     build there."""
     copy = tmp_path / "src"
-    shutil.copytree(REPO, copy, ignore=_NOT_COPIED)
-    # tests/data and ovsflow/data hold files the package needs.
-    shutil.copytree(REPO / "ovsflow" / "data", copy / "ovsflow" / "data")
+    shutil.copytree(REPO, copy, ignore=_left_out)
     return copy
 
 
